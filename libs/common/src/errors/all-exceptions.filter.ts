@@ -1,0 +1,84 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { AppError, InvalidJsonError, PayloadTooLargeError } from './app-error';
+
+interface Envelope {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_failed',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/**
+ * Errors raised by body-parser before a controller runs (Nest wraps them in an
+ * HttpException whose cause is the original error).
+ */
+function fromBodyParser(exception: unknown): AppError | null {
+  const error = exception instanceof HttpException && exception.cause ? exception.cause : exception;
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new InvalidJsonError();
+  if (type === 'entity.too.large') return new PayloadTooLargeError();
+  if ((typeof type === 'string' && type.startsWith('encoding.')) || type === 'charset.unsupported') {
+    return new AppError(415, 'unsupported_media_type', 'Unsupported body encoding or charset');
+  }
+  return null;
+}
+
+/** The single place that turns any thrown value into the SPEC §3 JSON envelope. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body, headers } = this.toEnvelope(exception);
+    if (response.headersSent) return;
+    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+    response.status(status).json(body);
+  }
+
+  toEnvelope(exception: unknown): Envelope {
+    const appError = exception instanceof AppError ? exception : fromBodyParser(exception);
+    if (appError) {
+      return {
+        status: appError.status,
+        body: { error: appError.code, message: appError.message, ...appError.extra },
+        headers: appError.headers,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        const cause = exception.getResponse();
+        const message =
+          typeof cause === 'object' && cause !== null && 'message' in cause
+            ? String((cause as { message: unknown }).message)
+            : exception.message;
+        return { status, body: { error: HTTP_CODES[status] ?? 'bad_request', message } };
+      }
+    }
+    const errorId = randomUUID();
+    this.logger.error(
+      { err: exception, errorId },
+      `Unhandled error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
+    );
+    return {
+      status: 500,
+      body: { error: 'internal_error', message: 'Internal server error', error_id: errorId },
+    };
+  }
+}

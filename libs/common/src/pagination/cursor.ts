@@ -1,0 +1,71 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ValidationFailedError } from '../errors';
+
+export class PageQueryDto {
+  /** Page size, 1-100. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+
+  /** Opaque cursor from a previous page's `next_cursor`. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+/** Position in a list ordered by (created_at DESC, id DESC). */
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
+}
+
+/** Decodes an opaque cursor; a malformed one is a 422 on the `cursor` field. */
+export function decodeCursor(raw: string | undefined): Cursor | null {
+  if (raw === undefined) return null;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (
+      typeof at !== 'string' ||
+      typeof id !== 'string' ||
+      Number.isNaN(createdAt.getTime()) ||
+      !/^[\w-]{1,64}$/.test(id)
+    ) {
+      throw new Error('bad cursor');
+    }
+    return { createdAt, id };
+  } catch {
+    throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is malformed' }]);
+  }
+}
+
+/**
+ * Builds a page from rows fetched with `limit + 1`: the extra row only tells
+ * that a next page exists.
+ */
+export function toPage<R extends { createdAt: Date; id: string }, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    data: items.map(map),
+    next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+  };
+}

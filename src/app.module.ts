@@ -1,0 +1,43 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AllExceptionsFilter, createValidationPipe } from '@app/common';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { AddressesModule } from './modules/addresses/addresses.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { ContactsModule } from './modules/contacts/contacts.module';
+import { DeliveryModule } from './modules/delivery/delivery.module';
+import { EmailsModule } from './modules/emails/emails.module';
+import { HealthModule } from './modules/health/health.module';
+import { RedisModule } from './redis/redis.module';
+import { loggerOptions } from './logger';
+
+@Module({})
+export class AppModule {
+  /** The whole app for one validated configuration (tests build theirs the same way). */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config)),
+        DatabaseModule,
+        RedisModule,
+        BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix }),
+        AuthModule,
+        AddressesModule,
+        ContactsModule,
+        EmailsModule,
+        DeliveryModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

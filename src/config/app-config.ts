@@ -1,0 +1,179 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * Every environment variable Leadpush reads, with its default. Validated once at
+ * start-up: a bad value stops the process with one line naming the variable.
+ */
+class EnvironmentVariables {
+  /** HTTP port. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** PostgreSQL connection URL. */
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/leadpush';
+
+  /** Redis connection URL. */
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Bull key prefix, so several installs can share one Redis. */
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ . or -' })
+  QUEUE_PREFIX = 'leadpush';
+
+  /** Where delivery hands mail over (smtp:// or smtps://, credentials in the URL). */
+  @Matches(/^smtps?:\/\/.+/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL = 'smtp://127.0.0.1:1025';
+
+  /** Secret. Bearer token of the operator API; unset turns the operator API off. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  /** `all` (API + worker), `api` or `worker`. */
+  @IsIn(APP_ROLES, { message: `must be one of ${APP_ROLES.join(', ')}` })
+  APP_ROLE: AppRole = 'all';
+
+  /** Comma list of ip[:port] used for domain verification; empty = system resolvers. */
+  @IsOptional()
+  @Matches(/^\s*[0-9a-fA-F.:[\]]+(\s*,\s*[0-9a-fA-F.:[\]]+)*\s*$/, {
+    message: 'must be a comma list of ip[:port]',
+  })
+  DNS_SERVERS?: string;
+
+  /** SMTP attempts before a message is `failed`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DELIVERY_MAX_ATTEMPTS = 5;
+
+  /** First retry delay in ms; doubles each attempt. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DELIVERY_BACKOFF_MS = 30000;
+
+  /** Messages one worker process delivers at the same time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DELIVERY_CONCURRENCY = 20;
+
+  /** Requests per second per API key, shared by all instances; 0 = off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_RPS = 100;
+
+  /**
+   * Secret. Key that encrypts DKIM private keys at rest (AES-256-GCM): 32 bytes
+   * as 64 hex characters or base64. Unset: keys are stored unencrypted and a
+   * warning is logged at start-up.
+   */
+  @IsOptional()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'must be 32 bytes as 64 hex characters or base64',
+  })
+  DKIM_ENCRYPTION_KEY?: string;
+
+  /** How long a verified API key, its workspace and owner are cached in memory (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  AUTH_CACHE_TTL_MS = 5000;
+
+  /** pino log level. */
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  NODE_ENV?: string;
+}
+
+export interface AppConfig {
+  port: number;
+  role: AppRole;
+  adminToken: string | null;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  smtpUrl: string;
+  dnsServers: string[];
+  delivery: { maxAttempts: number; backoffMs: number; concurrency: number };
+  rateLimitRps: number;
+  dkimEncryptionKey: Buffer | null;
+  authCacheTtlMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const vars = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const errors = validateSync(vars, { whitelist: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const message = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    throw new ConfigError(
+      `Invalid environment variable ${first.property}: ${message.replace(`${first.property} `, '')}`,
+    );
+  }
+  return {
+    port: vars.PORT,
+    role: vars.APP_ROLE,
+    adminToken: vars.ADMIN_TOKEN ?? null,
+    databaseUrl: vars.DATABASE_URL,
+    redisUrl: vars.REDIS_URL,
+    queuePrefix: vars.QUEUE_PREFIX,
+    smtpUrl: vars.SMTP_URL,
+    dnsServers: (vars.DNS_SERVERS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    delivery: {
+      maxAttempts: vars.DELIVERY_MAX_ATTEMPTS,
+      backoffMs: vars.DELIVERY_BACKOFF_MS,
+      concurrency: vars.DELIVERY_CONCURRENCY,
+    },
+    rateLimitRps: vars.RATE_LIMIT_RPS,
+    dkimEncryptionKey: vars.DKIM_ENCRYPTION_KEY
+      ? Buffer.from(
+          vars.DKIM_ENCRYPTION_KEY,
+          /^[0-9a-fA-F]{64}$/.test(vars.DKIM_ENCRYPTION_KEY) ? 'hex' : 'base64',
+        )
+      : null,
+    authCacheTtlMs: vars.AUTH_CACHE_TTL_MS,
+    logLevel: vars.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+
+/** Arbitrary constant naming Leadpush's migration lock among PostgreSQL advisory locks. */
+const MIGRATION_LOCK_ID = 4_815_162_342;
+
+/** Creates the database named in `url` when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!name) return;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+  } catch {
+    return; // no access to the maintenance database: let the real connection report the problem
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client
+        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
+        .catch((error: { code?: string }) => {
+          if (error.code !== '42P04') throw error; // created by a concurrent start
+        });
+      new Logger('Database').log(`Created database ${name}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs pending migrations while holding a PostgreSQL advisory lock, so several
+ * instances starting together apply each migration exactly once.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) {
+      new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+    }
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,4 @@
+import { Foundation1764150000000 } from './1764150000000-Foundation';
+
+/** Every migration, in order. A new migration is added here as well. */
+export const migrations = [Foundation1764150000000];

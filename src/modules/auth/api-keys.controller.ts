@@ -1,0 +1,36 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { isUuid, NotFoundError, Page, PageQueryDto } from '@app/common';
+import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeysService } from './api-keys.service';
+import { Auth, AuthContext } from './auth-context';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+
+/** The workspace's own API keys. */
+@ApiTags('api-keys')
+@ApiBearerAuth('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  /** Lists the workspace's active keys (never their tokens). */
+  @Get()
+  list(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<Page<ApiKeyDto>> {
+    return this.apiKeys.list(auth.workspaceId, page);
+  }
+
+  /** Creates a key; its token is shown only in this answer. */
+  @Post()
+  async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<{ data: CreatedApiKeyDto }> {
+    return { data: await this.apiKeys.create(auth.workspaceId, dto.name) };
+  }
+
+  /** Revokes a key at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  async revoke(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
+    if (!isUuid(id)) throw new NotFoundError('API key');
+    await this.apiKeys.revoke(auth.workspaceId, id);
+  }
+}

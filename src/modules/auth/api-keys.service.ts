@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { decodeCursor, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import type { AuthContext } from './auth-context';
+import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { ApiKey } from './entities/api-key.entity';
+
+const TOKEN_PREFIX = 'lp_';
+
+function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+interface CachedAuth {
+  auth: AuthContext;
+  expiresAt: number;
+}
+
+/**
+ * Workspace API keys. Tokens are random, shown once, stored as SHA-256. A
+ * verified key is cached for AUTH_CACHE_TTL_MS together with its workspace
+ * owner's state; revocation in this process evicts at once, other instances
+ * see it within the TTL.
+ */
+@Injectable()
+export class ApiKeysService {
+  private readonly cache = new Map<string, CachedAuth>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(workspaceId: string, name: string): Promise<CreatedApiKeyDto> {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const key = await this.db.getRepository(ApiKey).save({
+      workspaceId,
+      name,
+      tokenPrefix: token.slice(0, 8),
+      tokenHash: hashToken(token),
+      revokedAt: null,
+    });
+    return { id: key.id, name: key.name, token };
+  }
+
+  async list(workspaceId: string, page: PageQueryDto): Promise<Page<ApiKeyDto>> {
+    const cursor = decodeCursor(page.cursor);
+    const query = this.db
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where('k.workspace_id = :workspaceId AND k.revoked_at IS NULL', { workspaceId })
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(page.limit + 1);
+    if (cursor) {
+      query.andWhere('(k.created_at, k.id) < (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    }
+    return toPage(await query.getMany(), page.limit, ApiKeyDto.from);
+  }
+
+  async revoke(workspaceId: string, id: string): Promise<void> {
+    const result = await this.db.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL`,
+      [id, workspaceId],
+    );
+    if (result[1] === 0) throw new NotFoundError('API key');
+    this.forget((auth) => auth.apiKeyId === id);
+  }
+
+  /** The AuthContext of a valid, unrevoked token; null otherwise. */
+  async authenticate(token: string): Promise<AuthContext | null> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return null;
+    const hash = hashToken(token);
+    const cacheKey = hash.toString('base64');
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.expiresAt > Date.now()) return cached.auth;
+    const [row] = await this.db.query(
+      `SELECT k.id AS key_id, k.workspace_id, u.id AS owner_id, u.email_verified, u.features
+         FROM api_keys k
+         JOIN workspaces w ON w.id = k.workspace_id
+         JOIN users u ON u.id = w.owner_id
+        WHERE k.token_hash = $1 AND k.revoked_at IS NULL`,
+      [hash],
+    );
+    if (!row) {
+      this.cache.delete(cacheKey);
+      return null;
+    }
+    const auth: AuthContext = {
+      workspaceId: row.workspace_id,
+      apiKeyId: row.key_id,
+      owner: { id: row.owner_id, emailVerified: row.email_verified, features: row.features },
+    };
+    if (this.config.authCacheTtlMs > 0) {
+      this.cache.set(cacheKey, { auth, expiresAt: Date.now() + this.config.authCacheTtlMs });
+    }
+    return auth;
+  }
+
+  /** Drops cached keys of a user's workspaces after the user changed. */
+  forgetOwner(userId: string): void {
+    this.forget((auth) => auth.owner.id === userId);
+  }
+
+  private forget(match: (auth: AuthContext) => boolean): void {
+    for (const [key, entry] of this.cache) if (match(entry.auth)) this.cache.delete(key);
+  }
+}
