@@ -31,30 +31,26 @@ export class DomainVerifier {
     record: DnsRecord,
     matches: (published: string) => boolean,
   ): Promise<DnsCheckDto> {
-    const base = { name: record.name, expected: record.value };
+    const base = { name: record.name, expected: record.value, found: false };
+    const notFound: DnsCheckDto = { ...base, status: 'not_found', detail: `No TXT record at ${record.name}` };
     let published: string[];
     try {
       // A TXT record arrives as character-strings of at most 255 bytes: one value is their concatenation.
       published = (await this.resolver.resolveTxt(record.name)).map((chunks) => chunks.join(''));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && NOT_FOUND_CODES.has(code)) {
-        return { ...base, found: false, status: 'not_found', detail: `No TXT record at ${record.name}` };
-      }
+      if (typeof code === 'string' && NOT_FOUND_CODES.has(code)) return notFound;
+      const reason = typeof code === 'string' ? code : 'unknown error';
       return {
         ...base,
-        found: false,
         status: 'error',
-        detail: `DNS lookup of ${record.name} failed (${typeof code === 'string' ? code : 'unknown error'}); try again later`,
+        detail: `DNS lookup of ${record.name} failed (${reason}); try again later`,
       };
     }
     if (published.some(matches)) return { ...base, found: true, status: 'found' };
-    if (published.length === 0) {
-      return { ...base, found: false, status: 'not_found', detail: `No TXT record at ${record.name}` };
-    }
+    if (published.length === 0) return notFound;
     return {
       ...base,
-      found: false,
       status: 'mismatched',
       detail: `${published.length} TXT record(s) at ${record.name}, none with the expected value`,
     };
