@@ -1,4 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AddressesModule } from '../addresses/addresses.module';
+import { ContactsController } from './contacts.controller';
+import { ContactsService } from './contacts.service';
+import { Contact } from './entities/contact.entity';
 
-@Module({})
+/** Contacts and their delivery routes. The sending path uses ContactsService.findRecipients. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Contact]), AddressesModule],
+  controllers: [ContactsController],
+  providers: [ContactsService],
+  exports: [ContactsService],
+})
 export class ContactsModule {}

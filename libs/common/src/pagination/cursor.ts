@@ -1,9 +1,12 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ValidationFailedError } from '../errors';
+import { isUuid } from '../ids';
 
+/** `limit` and `cursor` of every list. Documented explicitly: the Swagger plugin only reads `*.dto.ts` files. */
 export class PageQueryDto {
-  /** Page size, 1-100. */
+  @ApiPropertyOptional({ description: 'Page size, 1-100.', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -11,14 +14,14 @@ export class PageQueryDto {
   @Max(100)
   limit: number = 50;
 
-  /** Opaque cursor from a previous page's `next_cursor`. */
+  @ApiPropertyOptional({ description: "Opaque cursor from a previous page's `next_cursor`." })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   cursor?: string;
 }
 
-/** Position in a list ordered by (created_at DESC, id DESC). */
+/** Position in a list ordered by (created_at DESC, id DESC); every listed table has uuid ids. */
 export interface Cursor {
   createdAt: Date;
   id: string;
@@ -43,7 +46,7 @@ export function decodeCursor(raw: string | undefined): Cursor | null {
       typeof at !== 'string' ||
       typeof id !== 'string' ||
       Number.isNaN(createdAt.getTime()) ||
-      !/^[\w-]{1,64}$/.test(id)
+      !isUuid(id)
     ) {
       throw new Error('bad cursor');
     }

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  ConflictError,
+  decodeCursor,
+  isUuid,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  toPage,
+  ValidationFailedError,
+} from '@app/common';
+import { AddressDto, CreateAddressDto } from './dto/address.dto';
+import { Address } from './entities/address.entity';
+import type { SenderAddress } from './sender-address';
+
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+type AddressRow = Pick<Address, 'id' | 'email' | 'name' | 'domainId' | 'createdAt'> & { sendable: boolean };
+
+/** An address with `sendable` read from its domain: never stored, so verifying a domain needs no update here. */
+const SELECT_ADDRESS = `
+  SELECT a.id, a.email, a.name, a.domain_id AS "domainId", a.created_at AS "createdAt",
+         d.verified_at IS NOT NULL AS sendable
+    FROM addresses a JOIN domains d ON d.id = a.domain_id`;
+
+function toDto(row: AddressRow): AddressDto {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    domain_id: row.domainId,
+    sendable: row.sendable,
+    created_at: row.createdAt,
+  };
+}
+
+/** Sender addresses on the workspace's domains; deleted with their domain. */
+@Injectable()
+export class AddressesService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(workspaceId: string, dto: CreateAddressDto): Promise<AddressDto> {
+    const domainName = dto.email.slice(dto.email.lastIndexOf('@') + 1);
+    const notOurDomain = new ValidationFailedError([
+      { field: 'email', message: `${domainName} is not a domain of this workspace; add the domain first` },
+    ]);
+    const [domain] = await this.db.query(
+      `SELECT id, verified_at FROM domains WHERE workspace_id = $1 AND name = $2`,
+      [workspaceId, domainName],
+    );
+    if (!domain) throw notOurDomain;
+    try {
+      const address = await this.db.getRepository(Address).save({
+        workspaceId,
+        domainId: domain.id,
+        email: dto.email,
+        name: dto.name ?? null,
+      });
+      return toDto({ ...address, sendable: domain.verified_at !== null });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === UNIQUE_VIOLATION) throw new ConflictError(`The address ${dto.email} already exists`);
+      if (code === FOREIGN_KEY_VIOLATION) throw notOurDomain; // the domain was deleted meanwhile
+      throw error;
+    }
+  }
+
+  async list(workspaceId: string, page: PageQueryDto): Promise<Page<AddressDto>> {
+    const cursor = decodeCursor(page.cursor);
+    const rows: AddressRow[] = await this.db.query(
+      `${SELECT_ADDRESS}
+        WHERE a.workspace_id = $1 AND ($2::timestamptz IS NULL OR (a.created_at, a.id) < ($2, $3::uuid))
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT $4`,
+      [workspaceId, cursor?.createdAt ?? null, cursor?.id ?? null, page.limit + 1],
+    );
+    return toPage(rows, page.limit, toDto);
+  }
+
+  async get(workspaceId: string, id: string): Promise<AddressDto> {
+    const [row]: AddressRow[] = isUuid(id)
+      ? await this.db.query(`${SELECT_ADDRESS} WHERE a.id = $1 AND a.workspace_id = $2`, [id, workspaceId])
+      : [];
+    if (!row) throw new NotFoundError('Address');
+    return toDto(row);
+  }
+
+  /** Deletes an address; contacts routed through it lose their route (ON DELETE SET NULL). */
+  async remove(workspaceId: string, id: string): Promise<void> {
+    const result = isUuid(id) ? await this.db.getRepository(Address).delete({ id, workspaceId }) : null;
+    if (!result?.affected) throw new NotFoundError('Address');
+  }
+
+  /** Whether `id` is an address of the workspace, sendable or not. */
+  async exists(workspaceId: string, id: string): Promise<boolean> {
+    return isUuid(id) && this.db.getRepository(Address).existsBy({ id, workspaceId });
+  }
+
+  /** The workspace's address `email` (compared lower-cased) when its domain is verified; null otherwise. */
+  async findSendable(workspaceId: string, email: string): Promise<SenderAddress | null> {
+    const [row] = await this.db.query(
+      `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
+         FROM addresses a JOIN domains d ON d.id = a.domain_id
+        WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`,
+      [workspaceId, email.trim().toLowerCase()],
+    );
+    return row
+      ? { id: row.id, email: row.email, name: row.name, domainId: row.domain_id, domainName: row.domain_name }
+      : null;
+  }
+}

@@ -1,0 +1,36 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('domains')
+export class Domain {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'workspace_id', type: 'uuid' })
+  workspaceId: string;
+
+  /** Normalized hostname, unique per workspace. */
+  @Column({ type: 'varchar', length: 253 })
+  name: string;
+
+  /** The random part of the ownership record `_leadpush.<name>`. */
+  @Column({ name: 'verification_token', type: 'varchar', length: 64 })
+  verificationToken: string;
+
+  @Column({ name: 'dkim_selector', type: 'varchar', length: 63 })
+  dkimSelector: string;
+
+  /** Base64 SPKI DER, as published in the DKIM record. */
+  @Column({ name: 'dkim_public_key', type: 'text' })
+  dkimPublicKey: string;
+
+  /** Sealed by dkim.ts sealPrivateKey; never selected unless asked for, never sent to clients. */
+  @Column({ name: 'dkim_private_key', type: 'text', select: false })
+  dkimPrivateKey: string;
+
+  /** Set once both records were found (or by the operator); the domain is verified exactly when set. */
+  @Column({ name: 'verified_at', type: 'timestamptz', nullable: true })
+  verifiedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
