@@ -42,6 +42,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+  globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -9,9 +9,11 @@ import { DatabaseModule } from './database/database.module';
 import { AddressesModule } from './modules/addresses/addresses.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
-import { DeliveryModule } from './modules/delivery/delivery.module';
+import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module';
 import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
+import { MessagesModule } from './modules/messages/messages.module';
+import { SuppressionsModule } from './modules/suppressions/suppressions.module';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './logger';
 
@@ -31,8 +33,10 @@ export class AppModule {
         AddressesModule,
         ContactsModule,
         EmailsModule,
-        DeliveryModule,
+        MessagesModule,
+        SuppressionsModule,
         HealthModule,
+        ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -83,6 +83,31 @@ class EnvironmentVariables {
   @Max(1000)
   DELIVERY_CONCURRENCY = 20;
 
+  /** How long a worker owns a message it is delivering; past it, another worker may retry it (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  DELIVERY_LEASE_MS = 120000;
+
+  /** How often a worker looks for messages that have no queued job (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  SWEEP_INTERVAL_MS = 5000;
+
+  /** How long an unfinished message may wait for its job before the sweeper queues it again (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SWEEP_GRACE_MS = 15000;
+
+  /** Longest time a request waits for Redis to queue its messages; they are stored first either way (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(30000)
+  QUEUE_TIMEOUT_MS = 1000;
+
   /** Requests per second per API key, shared by all instances; 0 = off. */
   @Transform(toInt)
   @IsInt()
@@ -126,7 +151,15 @@ export interface AppConfig {
   queuePrefix: string;
   smtpUrl: string;
   dnsServers: string[];
-  delivery: { maxAttempts: number; backoffMs: number; concurrency: number };
+  delivery: {
+    maxAttempts: number;
+    backoffMs: number;
+    concurrency: number;
+    leaseMs: number;
+    sweepIntervalMs: number;
+    sweepGraceMs: number;
+    queueTimeoutMs: number;
+  };
   rateLimitRps: number;
   dkimEncryptionKey: Buffer | null;
   authCacheTtlMs: number;
@@ -165,6 +198,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAttempts: vars.DELIVERY_MAX_ATTEMPTS,
       backoffMs: vars.DELIVERY_BACKOFF_MS,
       concurrency: vars.DELIVERY_CONCURRENCY,
+      leaseMs: vars.DELIVERY_LEASE_MS,
+      sweepIntervalMs: vars.SWEEP_INTERVAL_MS,
+      sweepGraceMs: vars.SWEEP_GRACE_MS,
+      queueTimeoutMs: vars.QUEUE_TIMEOUT_MS,
     },
     rateLimitRps: vars.RATE_LIMIT_RPS,
     dkimEncryptionKey: vars.DKIM_ENCRYPTION_KEY

@@ -1,11 +1,13 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source';
 import { ensureDatabase, runMigrations } from './migrate';
+import { Sql } from './sql';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -23,5 +25,7 @@ import { ensureDatabase, runMigrations } from './migrate';
       },
     }),
   ],
+  providers: [Sql],
+  exports: [Sql],
 })
 export class DatabaseModule {}

@@ -11,7 +11,7 @@ export class Foundation1764150000000 implements MigrationInterface {
         name varchar(200),
         email_verified boolean NOT NULL DEFAULT false,
         features jsonb NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX users_email_key ON users (email)`);
@@ -20,7 +20,7 @@ export class Foundation1764150000000 implements MigrationInterface {
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         name varchar(200) NOT NULL,
         owner_id uuid NOT NULL REFERENCES users(id),
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE INDEX workspaces_owner_id_idx ON workspaces (owner_id)`);
     await db.query(`
@@ -30,7 +30,7 @@ export class Foundation1764150000000 implements MigrationInterface {
         name varchar(200) NOT NULL,
         token_prefix varchar(16) NOT NULL,
         token_hash bytea NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         revoked_at timestamptz
       )`);
     await db.query(`CREATE UNIQUE INDEX api_keys_token_hash_key ON api_keys (token_hash)`);

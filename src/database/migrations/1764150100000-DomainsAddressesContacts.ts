@@ -21,7 +21,7 @@ export class DomainsAddressesContacts1764150100000 implements MigrationInterface
         dkim_public_key text NOT NULL,
         dkim_private_key text NOT NULL,
         verified_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX domains_workspace_name_key ON domains (workspace_id, name)`);
     await db.query(`CREATE INDEX domains_workspace_idx ON domains (workspace_id, created_at DESC, id DESC)`);
@@ -33,7 +33,7 @@ export class DomainsAddressesContacts1764150100000 implements MigrationInterface
         domain_id uuid NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
         email varchar(254) NOT NULL,
         name varchar(200),
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX addresses_workspace_email_key ON addresses (workspace_id, email)`);
     await db.query(
@@ -49,7 +49,7 @@ export class DomainsAddressesContacts1764150100000 implements MigrationInterface
         first_name varchar(200),
         last_name varchar(200),
         delivery_address_id uuid REFERENCES addresses(id) ON DELETE SET NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX contacts_workspace_email_key ON contacts (workspace_id, email)`);

@@ -1,12 +1,19 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { UnauthorizedError } from '@app/common';
+import { RateLimitedError, UnauthorizedError } from '@app/common';
+import { RateLimiter } from '../../redis/rate-limiter';
 import { ApiKeysService } from './api-keys.service';
 import { AuthenticatedRequest, bearerToken } from './auth-context';
 
-/** Authenticates a workspace API key and puts its AuthContext on the request. */
+/**
+ * Authenticates a workspace API key, applies its rate limit (RATE_LIMIT_RPS)
+ * and puts its AuthContext on the request.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly apiKeys: ApiKeysService) {}
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly rateLimiter: RateLimiter,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -15,6 +22,8 @@ export class ApiKeyGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     const auth = token ? await this.apiKeys.authenticate(token) : null;
     if (!auth) throw new UnauthorizedError();
+    const limit = await this.rateLimiter.hit(auth.apiKeyId);
+    if (!limit.allowed) throw new RateLimitedError(limit.retryAfterSeconds);
     request.auth = auth;
     return true;
   }

@@ -1,10 +1,12 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { DELIVERY_QUEUE } from './delivery.jobs';
+import { DeliveryProducer } from './delivery.producer';
 
-/** Hands accepted messages to SMTP. Filled in by the delivery work. */
+/** The delivery queue and its producer: what the API side needs to queue messages. */
 @Module({
   imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE })],
-  exports: [BullModule],
+  providers: [DeliveryProducer],
+  exports: [DeliveryProducer, BullModule],
 })
 export class DeliveryModule {}

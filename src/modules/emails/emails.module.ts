@@ -1,4 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AddressesModule } from '../addresses/addresses.module';
+import { ContactsModule } from '../contacts/contacts.module';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { MessagesModule } from '../messages/messages.module';
+import { EmailsController } from './emails.controller';
+import { EmailsService } from './emails.service';
+import { SendingAllowedGuard } from './sending-allowed.guard';
 
-@Module({})
+/** The front door: POST /v1/emails. */
+@Module({
+  imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
+  controllers: [EmailsController],
+  providers: [EmailsService, SendingAllowedGuard],
+})
 export class EmailsModule {}

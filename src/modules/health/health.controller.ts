@@ -9,7 +9,7 @@ import {
 } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { ServiceUnavailableError } from '@app/common';
-import { REDIS } from '../../redis/redis.module';
+import { REDIS } from '../../redis/redis.token';
 
 const CHECK_TIMEOUT_MS = 1500;
 

@@ -36,8 +36,14 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
 }
 
-/** Decodes an opaque cursor; a malformed one is a 422 on the `cursor` field. */
-export function decodeCursor(raw: string | undefined): Cursor | null {
+/**
+ * Decodes an opaque cursor; a malformed one is a 422 on the `cursor` field.
+ * Ids are uuids unless the list is keyed by something else (`isValidId`).
+ */
+export function decodeCursor(
+  raw: string | undefined,
+  isValidId: (id: string) => boolean = isUuid,
+): Cursor | null {
   if (raw === undefined) return null;
   try {
     const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
@@ -46,7 +52,7 @@ export function decodeCursor(raw: string | undefined): Cursor | null {
       typeof at !== 'string' ||
       typeof id !== 'string' ||
       Number.isNaN(createdAt.getTime()) ||
-      !isUuid(id)
+      !isValidId(id)
     ) {
       throw new Error('bad cursor');
     }

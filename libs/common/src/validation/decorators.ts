@@ -1,6 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { isEmail, IsNotEmpty, IsString, MaxLength, ValidateBy } from 'class-validator';
+
+/*
+ * The one vocabulary of composite validators. A message line of the form
+ * `[i]<TAB>message` or `.name<TAB>message` reports on a part of the property
+ * (`to[1]`, `headers.X-Foo`); see flattenValidationErrors.
+ */
+
+/** One message line about a part (`[1]`, `.X-Foo`) of the validated property. */
+export function partMessage(part: string, message: string): string {
+  return `${part.replace(/[\r\n\t]/g, '?')}\t${message}`;
+}
 
 export const MAX_EMAIL_LENGTH = 254;
 
@@ -9,16 +20,26 @@ export function normalizeEmail(value: unknown): unknown {
   return typeof value === 'string' ? value.trim().toLowerCase() : value;
 }
 
+/** A bare address (no display name) with a dotted domain, at most 254 characters. */
+export function isValidEmail(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= MAX_EMAIL_LENGTH &&
+    isEmail(value, { allow_display_name: false, require_tld: true, allow_ip_domain: false })
+  );
+}
+
 /** A required email address, normalized (trimmed, lower-cased). */
 export function IsNormalizedEmail(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => normalizeEmail(value)),
-    IsString(),
-    MaxLength(MAX_EMAIL_LENGTH),
-    IsEmail(
-      { allow_display_name: false, require_tld: false },
-      { message: '$property must be a valid email address' },
-    ),
+    ValidateBy({
+      name: 'isNormalizedEmail',
+      validator: {
+        validate: isValidEmail,
+        defaultMessage: () => '$property must be a valid email address',
+      },
+    }),
   );
 }
 
@@ -29,7 +50,19 @@ export function IsName(max = 200): PropertyDecorator {
     IsString(),
     IsNotEmpty(),
     MaxLength(max),
+    IsSingleLine(),
   );
+}
+
+/** A string without CR or LF (header injection). */
+export function IsSingleLine(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSingleLine',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !/[\r\n]/.test(value),
+      defaultMessage: () => '$property must not contain line breaks',
+    },
+  });
 }
 
 /** A plain object (not an array or null) whose values all pass `isValue`. */
@@ -52,6 +85,85 @@ export function IsFeatureMap(): PropertyDecorator {
         Object.keys(value as object).length <= 50 &&
         Object.keys(value as object).every((k) => /^[a-z0-9_.-]{1,64}$/i.test(k)),
       defaultMessage: () => '$property must be an object of at most 50 flags with boolean values',
+    },
+  });
+}
+
+/**
+ * Absent, or an array of at most `maxItems` email addresses; each invalid
+ * element is reported on its own index (`to[1]`).
+ */
+export function IsEmailList(maxItems: number): PropertyDecorator {
+  const problems = (value: unknown): string[] => {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) return ['must be an array of email addresses'];
+    if (value.length > maxItems) return [`must contain at most ${maxItems} addresses`];
+    return value.flatMap((item, index) =>
+      isValidEmail(typeof item === 'string' ? item.trim() : item)
+        ? []
+        : [partMessage(`[${index}]`, 'must be a valid email address')],
+    );
+  };
+  return ValidateBy({
+    name: 'isEmailList',
+    validator: {
+      validate: (value: unknown) => problems(value).length === 0,
+      defaultMessage: (args) =>
+        problems(args?.value)
+          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
+          .join('\n'),
+    },
+  });
+}
+
+export interface HeaderRules {
+  maxHeaders: number;
+  maxValueLength: number;
+  /** Lower-cased names that may not be set. */
+  reserved: ReadonlySet<string>;
+  /** Lower-cased prefix reserved for the product, and the names under it that are allowed. */
+  reservedPrefix: string;
+  allowedUnderPrefix: ReadonlySet<string>;
+}
+
+/**
+ * A plain object of custom headers: names of letters, digits and hyphens,
+ * string values without CR/LF, no reserved names. Each bad header is reported
+ * on `headers.<Name>`.
+ */
+export function IsHeaderMap(rules: HeaderRules): PropertyDecorator {
+  const problems = (value: unknown): string[] => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return ['must be an object of header names to string values'];
+    }
+    const entries = Object.entries(value);
+    if (entries.length > rules.maxHeaders) return [`must contain at most ${rules.maxHeaders} headers`];
+    return entries.flatMap(([name, headerValue]) => {
+      const at = (message: string) => partMessage(`.${name}`, message);
+      const lower = name.toLowerCase();
+      if (!/^[A-Za-z0-9-]{1,100}$/.test(name)) {
+        return [at('header names may contain only letters, digits and hyphens')];
+      }
+      if (rules.reserved.has(lower)) return [at('header is set by Leadpush and cannot be given')];
+      if (lower.startsWith(rules.reservedPrefix) && !rules.allowedUnderPrefix.has(lower)) {
+        return [at(`headers starting with ${name.slice(0, rules.reservedPrefix.length)} are reserved`)];
+      }
+      if (typeof headerValue !== 'string') return [at('header value must be a string')];
+      if (/[\r\n]/.test(headerValue)) return [at('header value must not contain line breaks')];
+      if (headerValue.length > rules.maxValueLength) {
+        return [at(`header value must be at most ${rules.maxValueLength} characters`)];
+      }
+      return [];
+    });
+  };
+  return ValidateBy({
+    name: 'isHeaderMap',
+    validator: {
+      validate: (value: unknown) => problems(value).length === 0,
+      defaultMessage: (args) =>
+        problems(args?.value)
+          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
+          .join('\n'),
     },
   });
 }

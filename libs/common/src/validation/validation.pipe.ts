@@ -1,15 +1,26 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import { FieldError, ValidationFailedError } from '../errors';
 
 /**
  * Custom validators (see decorators.ts) may name a part of their property: a
- * message line that starts with `[` or `.` ("[1] must be an email address",
- * ".X-Foo is reserved") is reported on `property[1]` / `property.X-Foo`.
+ * message line `[1]<TAB>must be…` or `.X-Foo<TAB>is reserved` is reported on
+ * `property[1]` / `property.X-Foo`.
  */
-const SUB_PATH = /^(\[[^\]]*\]|\.[^\s:]+):?\s+(.*)$/s;
+const SUB_PATH = /^(\[[^\]\t]*\]|\.[^\t]*)\t(.*)$/s;
 
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+/** One entry per field, in order of appearance, its messages joined. */
+export function flattenValidationErrors(errors: ValidationError[]): FieldError[] {
+  const byField = new Map<string, string[]>();
+  for (const { field, message } of collect(errors, '')) {
+    const messages = byField.get(field) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byField.set(field, messages);
+  }
+  return [...byField].map(([field, messages]) => ({ field, message: messages.join('; ') }));
+}
+
+function collect(errors: ValidationError[], parent: string): FieldError[] {
   const result: FieldError[] = [];
   for (const error of errors) {
     const field = parent
@@ -23,14 +34,48 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
         result.push(sub ? { field: `${field}${sub[1]}`, message: sub[2] } : { field, message: line });
       }
     }
-    if (error.children?.length) result.push(...flattenValidationErrors(error.children, field));
+    if (error.children?.length) result.push(...collect(error.children, field));
   }
   return result;
 }
 
+/** Paths of every string inside `value` that holds a NUL character (PostgreSQL text cannot). */
+export function findNulStrings(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return value.includes('\0') ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => findNulStrings(item, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => [
+      ...(key.includes('\0') ? [path ? `${path}.${key}` : key] : []),
+      ...findNulStrings(item, path ? `${path}.${key}` : key),
+    ]);
+  }
+  return [];
+}
+
+/**
+ * Class-validator with the SPEC §3 envelope, and one rule for every input:
+ * no NUL characters anywhere (body, query, route params).
+ */
+class AppValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const fields = findNulStrings(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (fields.length > 0) {
+        throw new ValidationFailedError(
+          fields.map((field) => ({
+            field: field.replace(/\0/g, '\\0') || metadata.type,
+            message: 'must not contain NUL characters',
+          })),
+        );
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The global pipe: whitelist, reject unknown fields, transform, SPEC §3 422 envelope. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

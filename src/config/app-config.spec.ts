@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies the SPEC defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      role: 'all',
+      adminToken: null,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/leadpush',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: 'leadpush',
+      smtpUrl: 'smtp://127.0.0.1:1025',
+      dnsServers: [],
+      rateLimitRps: 100,
+      delivery: { maxAttempts: 5, backoffMs: 30000 },
+    });
+  });
+
+  it('parses lists, numbers and keys', () => {
+    const config = loadConfig({
+      DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2',
+      DELIVERY_MAX_ATTEMPTS: '3',
+      DKIM_ENCRYPTION_KEY: 'ab'.repeat(32),
+    });
+    expect(config.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2']);
+    expect(config.delivery.maxAttempts).toBe(3);
+    expect(config.dkimEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['APP_ROLE', 'both'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DELIVERY_MAX_ATTEMPTS', '0'],
+    ['RATE_LIMIT_RPS', '-1'],
+    ['DNS_SERVERS', 'not a server'],
+    ['DKIM_ENCRYPTION_KEY', 'short'],
+  ])('refuses a bad %s with one line naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`^Invalid environment variable ${name}: `),
+    );
+  });
+});
