@@ -20,6 +20,6 @@ export class Address {
   @Column({ type: 'varchar', length: 200, nullable: true })
   name: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 }

@@ -22,7 +22,7 @@ export class Contact {
   @Column({ name: 'delivery_address_id', type: 'uuid', nullable: true })
   deliveryAddressId: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })

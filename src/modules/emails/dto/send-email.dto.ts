@@ -1,0 +1,136 @@
+import {
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateBy,
+  ValidationArguments,
+} from 'class-validator';
+import { IsEmailList, IsHeaderMap, IsNormalizedEmail, IsSingleLine, normalizeEmail } from '@app/common';
+import type { MessageStatus, RecipientType } from '../../messages/message-status';
+
+export const MAX_RECIPIENTS = 50;
+const MAX_LISTED_ADDRESSES = 500;
+export const TAG_HEADER = 'x-leadpush-tag';
+
+/** Header names Leadpush sets itself (SPEC §7), lower-cased. */
+const RESERVED_HEADERS = new Set(['from', 'to', 'bcc', 'reply-to', 'subject', 'message-id', 'return-path']);
+
+/** Every distinct, normalized recipient across `to` and `bcc`. */
+export function uniqueRecipients(to: unknown, bcc: unknown): Set<string> {
+  const all = [to, bcc].flatMap((list) => (Array.isArray(list) ? list : []));
+  return new Set(
+    all.filter((a): a is string => typeof a === 'string').map((a) => normalizeEmail(a) as string),
+  );
+}
+
+/** `html` / `text`: each optional, a string when given, but at least one of the two. */
+function IsBodyPart(other: 'html' | 'text'): PropertyDecorator {
+  return ValidateBy({
+    name: 'isBodyPart',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => {
+        if (value === undefined || value === null) {
+          const otherValue = (args?.object as Record<string, unknown>)[other];
+          return otherValue !== undefined && otherValue !== null;
+        }
+        return typeof value === 'string';
+      },
+      defaultMessage: (args?: ValidationArguments) =>
+        args?.value === undefined || args?.value === null
+          ? 'at least one of html and text is required'
+          : `${args?.property} must be a string`,
+    },
+  });
+}
+
+/** 1 to 50 unique recipients across `to` and `bcc`. */
+function HasRecipients(): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasRecipients',
+    validator: {
+      validate: (_: unknown, args?: ValidationArguments) => {
+        const { to, bcc } = args?.object as SendEmailDto;
+        const count = uniqueRecipients(to, bcc).size;
+        return count >= 1 && count <= MAX_RECIPIENTS;
+      },
+      defaultMessage: (args?: ValidationArguments) => {
+        const { to, bcc } = args?.object as SendEmailDto;
+        return uniqueRecipients(to, bcc).size === 0
+          ? 'at least one recipient is required across to and bcc'
+          : `at most ${MAX_RECIPIENTS} unique recipients are allowed across to and bcc`;
+      },
+    },
+  });
+}
+
+export class SendEmailDto {
+  /** A verified sender address of the workspace (compared case-insensitively). @example "sender@developer.test" */
+  @IsNormalizedEmail()
+  from: string;
+
+  /** One line, at most 998 characters. @example "Reset your password" */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(998)
+  @IsSingleLine()
+  subject: string;
+
+  /** HTML body. At least one of `html` and `text`. @example "<p>Your code is <b>123456</b></p>" */
+  @IsBodyPart('text')
+  html?: string;
+
+  /** Plain-text body. At least one of `html` and `text`. @example "Your code is 123456" */
+  @IsBodyPart('html')
+  text?: string;
+
+  /** Visible recipients; listed in every copy's To header. @example ["known@example.test", "other@example.test"] */
+  @HasRecipients()
+  @IsEmailList(MAX_LISTED_ADDRESSES)
+  to?: string[];
+
+  /** Hidden recipients: each gets its own copy; never shown in any header. @example ["audit@example.test"] */
+  @IsEmailList(MAX_LISTED_ADDRESSES)
+  bcc?: string[];
+
+  /** @example "support@developer.test" */
+  @IsOptional()
+  @IsNormalizedEmail()
+  reply_to?: string;
+
+  /**
+   * Custom headers: names of letters, digits and hyphens, string values without
+   * line breaks. From, To, Bcc, Reply-To, Subject, Message-ID, Return-Path and
+   * X-Leadpush-* are reserved, except X-Leadpush-Tag, whose value tags every
+   * resulting message and is not sent.
+   * @example {"X-Correlation-ID": "req-42", "Auto-Submitted": "auto-generated", "X-Leadpush-Tag": "password-reset"}
+   */
+  @IsOptional()
+  @IsHeaderMap({
+    maxHeaders: 50,
+    maxValueLength: 2000,
+    reserved: RESERVED_HEADERS,
+    reservedPrefix: 'x-leadpush-',
+    allowedUnderPrefix: new Set([TAG_HEADER]),
+  })
+  headers?: Record<string, string>;
+}
+
+export class AcceptedMessageDto {
+  uuid: string;
+  /** @example "known@example.test" */
+  recipient: string;
+  /** @example "to" */
+  type: RecipientType;
+  /** The actual sender: the contact's delivery route when it has a sendable one, else `from`. @example "sender@developer.test" */
+  from: string;
+  /** @example "pending" */
+  status: MessageStatus;
+}
+
+export class AcceptedEmailDto {
+  accepted: true;
+  /** @example 2 */
+  message_count: number;
+  messages: AcceptedMessageDto[];
+}

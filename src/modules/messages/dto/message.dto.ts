@@ -1,0 +1,53 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { normalizeEmail, PageQueryDto } from '@app/common';
+import { MESSAGE_STATUSES, type MessageStatus, type RecipientType } from '../message-status';
+
+export class ListMessagesQueryDto extends PageQueryDto {
+  /** Only messages in this status. */
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES)
+  status?: MessageStatus;
+
+  /** Only messages to this recipient (compared case-insensitively). @example "known@example.test" */
+  @IsOptional()
+  @Transform(({ value }) => normalizeEmail(value))
+  @IsString()
+  @MaxLength(254)
+  recipient?: string;
+
+  /** Only messages with this tag (the request's `X-Leadpush-Tag`). @example "password-reset" */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  tag?: string;
+}
+
+export class MessageEventDto {
+  /** The status the message entered. @example "sent" */
+  type: string;
+  at: Date;
+  /** SMTP reply code and text, attempt number, reason. @example {"attempt": 1, "smtp_code": 250, "smtp_response": "250 OK"} */
+  detail: Record<string, unknown>;
+}
+
+export class MessageSummaryDto {
+  uuid: string;
+  /** @example "known@example.test" */
+  recipient: string;
+  /** @example "to" */
+  type: RecipientType;
+  /** The actual sender. @example "sender@developer.test" */
+  from: string;
+  subject: string;
+  /** @example "sent" */
+  status: MessageStatus;
+  tag: string | null;
+  contact_id: string | null;
+  created_at: Date;
+}
+
+export class MessageDto extends MessageSummaryDto {
+  /** Every status the message entered, oldest first. */
+  events: MessageEventDto[];
+}

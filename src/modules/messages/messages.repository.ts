@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import { Sql } from '../../database/sql';
+import type { MessageStatus, RecipientType } from './message-status';
+
+export interface NewEmailRequest {
+  id: string;
+  workspaceId: string;
+  fromEmail: string;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  replyTo: string | null;
+  toRecipients: string[];
+  headers: Record<string, string>;
+  tag: string | null;
+}
+
+export interface NewMessage {
+  id: string;
+  recipient: string;
+  type: RecipientType;
+  fromEmail: string;
+  contactId: string | null;
+}
+
+/** A claimed message with everything needed to deliver it. */
+export interface DeliverableMessage {
+  id: string;
+  workspaceId: string;
+  recipient: string;
+  type: RecipientType;
+  fromEmail: string;
+  attempt: number;
+  suppressed: boolean;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  replyTo: string | null;
+  toRecipients: string[];
+  headers: Record<string, string>;
+}
+
+export interface StrandedMessage {
+  id: string;
+  status: MessageStatus;
+  attempts: number;
+}
+
+/**
+ * The message state machine in SQL. Every statement that changes a message's
+ * status inserts the matching event in the same statement, so the event log
+ * and the status can never disagree.
+ */
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly sql: Sql) {}
+
+  /**
+   * Stores a request's content once and one `pending` message (+ event) per
+   * recipient, and marks its idempotency key done with the answer: one statement.
+   */
+  async insertRequest(
+    request: NewEmailRequest,
+    messages: NewMessage[],
+    idempotency: { key: string; response: unknown } | null = null,
+  ): Promise<Date> {
+    const row = await this.sql.one<{ created_at: Date }>(
+      `WITH req AS (
+         INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, workspace_id, tag, created_at
+       ), msg AS (
+         INSERT INTO messages (id, workspace_id, request_id, recipient, type, from_email, contact_id, tag, status, created_at, updated_at)
+         SELECT m.id, req.workspace_id, req.id, m.recipient, m.type, m.from_email, m.contact_id, req.tag, 'pending', req.created_at, req.created_at
+           FROM req, unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::uuid[]) AS m(id, recipient, type, from_email, contact_id)
+         RETURNING id
+       ), ev AS (
+         INSERT INTO message_events (message_id, type) SELECT id, 'pending' FROM msg
+       ), idem AS (
+         UPDATE idempotency_keys SET status = 'done', response = $17, updated_at = now()
+          WHERE $16::text IS NOT NULL AND workspace_id = $2 AND key = $16
+       )
+       SELECT created_at FROM req`,
+      [
+        request.id,
+        request.workspaceId,
+        request.fromEmail,
+        request.subject,
+        request.html,
+        request.text,
+        request.replyTo,
+        JSON.stringify(request.toRecipients),
+        JSON.stringify(request.headers),
+        request.tag,
+        messages.map((m) => m.id),
+        messages.map((m) => m.recipient),
+        messages.map((m) => m.type),
+        messages.map((m) => m.fromEmail),
+        messages.map((m) => m.contactId),
+        idempotency?.key ?? null,
+        idempotency ? JSON.stringify(idempotency.response) : null,
+      ],
+    );
+    return row!.created_at;
+  }
+
+  /**
+   * Moves a message to `sending` if nobody else holds it: pending, deferred and
+   * due, or sending with an expired lease (its worker died; the event says
+   * `recovered`, since the earlier attempt may have reached the server). A job
+   * that runs twice finds nothing to claim the second time.
+   */
+  async claim(messageId: string, leaseMs: number): Promise<DeliverableMessage | null> {
+    const row = await this.sql.one<Record<string, unknown>>(
+      `WITH prev AS (
+         SELECT id, status FROM messages WHERE id = $1 FOR UPDATE
+       ), claimed AS (
+         UPDATE messages m
+            SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
+                lease_until = now() + $2 * interval '1 millisecond', next_attempt_at = NULL
+           FROM prev
+          WHERE m.id = prev.id
+            AND (m.status = 'pending'
+                 OR (m.status = 'deferred' AND m.next_attempt_at <= now() + interval '1 second')
+                 OR (m.status = 'sending' AND m.lease_until < now()))
+         RETURNING m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
+                   prev.status = 'sending' AS recovered
+       ), ev AS (
+         INSERT INTO message_events (message_id, type, detail)
+         SELECT id, 'sending',
+                CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
+                     ELSE jsonb_build_object('attempt', attempts) END
+           FROM claimed
+       )
+       SELECT c.*, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers,
+              EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = c.workspace_id AND s.email = c.recipient) AS suppressed
+         FROM claimed c JOIN email_requests r ON r.id = c.request_id`,
+      [messageId, leaseMs],
+    );
+    if (!row) return null;
+    return {
+      id: row.id as string,
+      workspaceId: row.workspace_id as string,
+      recipient: row.recipient as string,
+      type: row.type as RecipientType,
+      fromEmail: row.from_email as string,
+      attempt: row.attempts as number,
+      suppressed: row.suppressed as boolean,
+      subject: row.subject as string,
+      html: row.html as string | null,
+      text: row.text as string | null,
+      replyTo: row.reply_to as string | null,
+      toRecipients: row.to_recipients as string[],
+      headers: row.headers as Record<string, string>,
+    };
+  }
+
+  /**
+   * Ends the attempt `attempt` of a message in `status`, recording the event.
+   * Answers false when the message is no longer this attempt's (its lease ran
+   * out and another worker claimed it).
+   */
+  async finishAttempt(
+    messageId: string,
+    attempt: number,
+    status: MessageStatus,
+    detail: Record<string, unknown>,
+    nextAttemptAt: Date | null = null,
+  ): Promise<boolean> {
+    const rows = await this.sql.rows(
+      `WITH updated AS (
+         UPDATE messages SET status = $3, updated_at = now(), lease_until = NULL, next_attempt_at = $5
+          WHERE id = $1 AND status = 'sending' AND attempts = $2
+         RETURNING id
+       )
+       INSERT INTO message_events (message_id, type, detail) SELECT id, $3, $4 FROM updated RETURNING message_id`,
+      [messageId, attempt, status, JSON.stringify(detail), nextAttemptAt],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records something that happened to a message without changing its status. */
+  async note(messageId: string, type: string, detail: Record<string, unknown>): Promise<void> {
+    await this.sql.exec(`INSERT INTO message_events (message_id, type, detail) VALUES ($1, $2, $3)`, [
+      messageId,
+      type,
+      JSON.stringify(detail),
+    ]);
+  }
+
+  /**
+   * Unfinished messages that may have no queued job: pending past a grace
+   * period (queuing failed), deferred and overdue, or sending with an expired lease.
+   */
+  async findStranded(graceMs: number, limit: number): Promise<StrandedMessage[]> {
+    return this.sql.rows<StrandedMessage>(
+      `SELECT id, status, attempts FROM messages
+        WHERE (status = 'pending' AND updated_at < now() - $1 * interval '1 millisecond')
+           OR (status = 'deferred' AND updated_at < now() - $1 * interval '1 millisecond'
+               AND next_attempt_at < now() - $1 * interval '1 millisecond')
+           OR (status = 'sending' AND updated_at < now() AND lease_until < now())
+        ORDER BY updated_at
+        LIMIT $2`,
+      [graceMs, limit],
+    );
+  }
+}

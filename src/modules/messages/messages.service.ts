@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { decodeCursor, isUuid, NotFoundError, Page, toPage } from '@app/common';
+import { Sql } from '../../database/sql';
+import { ListMessagesQueryDto, MessageDto, MessageEventDto, MessageSummaryDto } from './dto/message.dto';
+
+interface MessageRow {
+  id: string;
+  recipient: string;
+  type: MessageSummaryDto['type'];
+  from_email: string;
+  subject: string;
+  status: MessageSummaryDto['status'];
+  tag: string | null;
+  contact_id: string | null;
+  created_at: Date;
+}
+
+const SUMMARY_COLUMNS = `m.id, m.recipient, m.type, m.from_email, r.subject, m.status, m.tag, m.contact_id, m.created_at`;
+
+function toSummary(row: MessageRow): MessageSummaryDto {
+  return {
+    uuid: row.id,
+    recipient: row.recipient,
+    type: row.type,
+    from: row.from_email,
+    subject: row.subject,
+    status: row.status,
+    tag: row.tag,
+    contact_id: row.contact_id,
+    created_at: row.created_at,
+  };
+}
+
+/** Reading messages back: one message with its events, or a filtered list. */
+@Injectable()
+export class MessagesService {
+  constructor(private readonly sql: Sql) {}
+
+  async get(workspaceId: string, uuid: string): Promise<MessageDto> {
+    if (!isUuid(uuid)) throw new NotFoundError('Message');
+    const row = await this.sql.one<MessageRow & { events: MessageEventDto[] }>(
+      `SELECT ${SUMMARY_COLUMNS},
+              COALESCE((SELECT json_agg(json_build_object('type', e.type, 'at', e.at, 'detail', e.detail) ORDER BY e.id)
+                          FROM message_events e WHERE e.message_id = m.id), '[]') AS events
+         FROM messages m JOIN email_requests r ON r.id = m.request_id
+        WHERE m.id = $1 AND m.workspace_id = $2`,
+      [uuid, workspaceId],
+    );
+    if (!row) throw new NotFoundError('Message');
+    return { ...toSummary(row), events: row.events };
+  }
+
+  async list(workspaceId: string, query: ListMessagesQueryDto): Promise<Page<MessageSummaryDto>> {
+    const cursor = decodeCursor(query.cursor);
+    const params: unknown[] = [workspaceId];
+    const where = ['m.workspace_id = $1'];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace('?', `$${params.length}`));
+    };
+    if (query.status) add('m.status = ?', query.status);
+    if (query.recipient) add('m.recipient = ?', query.recipient);
+    if (query.tag) add('m.tag = ?', query.tag);
+    if (cursor) {
+      params.push(cursor.createdAt, cursor.id);
+      where.push(`(m.created_at, m.id) < ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(query.limit + 1);
+    const rows = await this.sql.rows<MessageRow>(
+      `SELECT ${SUMMARY_COLUMNS}
+         FROM messages m JOIN email_requests r ON r.id = m.request_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY m.created_at DESC, m.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(
+      rows.map((row) => ({ ...row, createdAt: row.created_at })),
+      query.limit,
+      toSummary,
+    );
+  }
+}

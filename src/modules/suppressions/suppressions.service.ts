@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { decodeCursor, MAX_EMAIL_LENGTH, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
+import { Sql } from '../../database/sql';
+import { SuppressionDto } from './dto/suppression.dto';
+
+export type SuppressionReason = 'hard_bounce' | 'manual';
+
+interface SuppressionRow {
+  email: string;
+  reason: string;
+  created_at: Date;
+}
+
+const toDto = (row: SuppressionRow): SuppressionDto => ({
+  email: row.email,
+  reason: row.reason,
+  created_at: row.created_at,
+});
+
+/** A workspace's suppression list: recipients delivery must skip. */
+@Injectable()
+export class SuppressionsService {
+  constructor(private readonly sql: Sql) {}
+
+  /** Adds an address; answers whether it was new (an existing entry keeps its reason). */
+  async add(
+    workspaceId: string,
+    email: string,
+    reason: SuppressionReason,
+  ): Promise<{ created: boolean; suppression: SuppressionDto }> {
+    const inserted = await this.sql.one<SuppressionRow>(
+      `INSERT INTO suppressions (workspace_id, email, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (workspace_id, email) DO NOTHING
+       RETURNING email, reason, created_at`,
+      [workspaceId, email, reason],
+    );
+    if (inserted) return { created: true, suppression: toDto(inserted) };
+    const existing = await this.sql.one<SuppressionRow>(
+      `SELECT email, reason, created_at FROM suppressions WHERE workspace_id = $1 AND email = $2`,
+      [workspaceId, email],
+    );
+    return { created: false, suppression: toDto(existing!) };
+  }
+
+  async remove(workspaceId: string, email: string): Promise<void> {
+    const removed = await this.sql.exec(`DELETE FROM suppressions WHERE workspace_id = $1 AND email = $2`, [
+      workspaceId,
+      email.trim().toLowerCase(),
+    ]);
+    if (removed === 0) throw new NotFoundError('Suppression');
+  }
+
+  async list(workspaceId: string, page: PageQueryDto): Promise<Page<SuppressionDto>> {
+    const cursor = decodeCursor(page.cursor, (email) => email.length <= MAX_EMAIL_LENGTH);
+    const rows = await this.sql.rows<SuppressionRow>(
+      `SELECT email, reason, created_at FROM suppressions
+        WHERE workspace_id = $1 AND ($2::timestamptz IS NULL OR (created_at, email) < ($2, $3))
+        ORDER BY created_at DESC, email DESC
+        LIMIT $4`,
+      [workspaceId, cursor?.createdAt ?? null, cursor?.id ?? null, page.limit + 1],
+    );
+    return toPage(
+      rows.map((row) => ({ ...row, createdAt: row.created_at, id: row.email })),
+      page.limit,
+      toDto,
+    );
+  }
+}
