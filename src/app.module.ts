@@ -17,6 +17,12 @@ import { SuppressionsModule } from './modules/suppressions/suppressions.module';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './logger';
 
+/**
+ * A job taken by a worker that died is handed to another worker once its lock
+ * expires: at most lockDuration + stalledInterval (15 s) after the death.
+ */
+const QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
+
 @Module({})
 export class AppModule {
   /** The whole app for one validated configuration (tests build theirs the same way). */
@@ -28,7 +34,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config)),
         DatabaseModule,
         RedisModule,
-        BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix }),
+        BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix, settings: QUEUE_SETTINGS }),
         AuthModule,
         AddressesModule,
         ContactsModule,

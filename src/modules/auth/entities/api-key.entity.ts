@@ -19,7 +19,7 @@ export class ApiKey {
   @Column({ name: 'token_hash', type: 'bytea', select: false })
   tokenHash: Buffer;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })

@@ -11,6 +11,6 @@ export class Workspace {
   @Column({ name: 'owner_id', type: 'uuid' })
   ownerId: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 }

@@ -1,0 +1,73 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { JobOptions, Queue } from 'bull';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { DELIVERY_QUEUE, DeliveryJob, SendJobData } from './delivery.jobs';
+
+const ERROR_REPORT_INTERVAL_MS = 10_000;
+
+/** Jobs leave Redis when done; PostgreSQL keeps the history. */
+const JOB_OPTIONS: JobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
+
+export interface QueuedJob {
+  messageId: string;
+  /** Bull job id: the message uuid for a first attempt, so queuing twice adds one job. */
+  jobId: string;
+  delayMs?: number;
+}
+
+/**
+ * Puts delivery jobs on the queue. Messages are already in PostgreSQL when
+ * this runs, so a Redis outage only delays them: the call gives up after
+ * QUEUE_TIMEOUT_MS and the worker's sweeper queues them later.
+ */
+@Injectable()
+export class DeliveryProducer {
+  private readonly logger = new Logger(DeliveryProducer.name);
+
+  constructor(
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    let lastReport = 0;
+    queue.on('error', (error: Error) => {
+      if (Date.now() - lastReport < ERROR_REPORT_INTERVAL_MS) return;
+      lastReport = Date.now();
+      this.logger.warn(`Queue connection error: ${error.message}`);
+    });
+  }
+
+  /** First delivery attempt of newly accepted messages. Answers whether Redis took them in time. */
+  enqueue(messageIds: string[]): Promise<boolean> {
+    return this.add(messageIds.map((messageId) => ({ messageId, jobId: messageId })));
+  }
+
+  async add(jobs: QueuedJob[]): Promise<boolean> {
+    if (jobs.length === 0) return true;
+    const added = this.queue.addBulk(
+      jobs.map(({ messageId, jobId, delayMs }) => ({
+        name: DeliveryJob.Send,
+        data: { messageId },
+        opts: { ...JOB_OPTIONS, jobId, delay: delayMs },
+      })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.delivery.queueTimeoutMs);
+    });
+    try {
+      const done = await Promise.race([added.then(() => true as const), timeout]);
+      if (!done) this.logger.warn(`Queuing ${jobs.length} job(s) timed out; the sweeper will queue them`);
+      return done;
+    } catch (error) {
+      this.logger.warn(
+        `Queuing ${jobs.length} job(s) failed (${(error as Error).message}); the sweeper will queue them`,
+      );
+      return false;
+    } finally {
+      clearTimeout(timer);
+      added.catch(() => undefined);
+    }
+  }
+}

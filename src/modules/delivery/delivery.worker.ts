@@ -1,0 +1,85 @@
+import { InjectQueue } from '@nestjs/bull';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Queue } from 'bull';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { MessagesRepository } from '../messages/messages.repository';
+import { DELIVERY_QUEUE, DeliveryJob, SendJobData } from './delivery.jobs';
+import { DeliveryProducer, QueuedJob } from './delivery.producer';
+import { DeliveryService } from './delivery.service';
+import { MAIL_TRANSPORT, MailTransport } from './transports/mail-transport';
+
+const SWEEP_BATCH = 1000;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The worker role: consumes delivery jobs with DELIVERY_CONCURRENCY, and
+ * sweeps for unfinished messages that have no job (queuing failed while Redis
+ * was down, Redis lost its data, a worker died mid-delivery).
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveryWorker.name);
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+
+  constructor(
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly delivery: DeliveryService,
+    private readonly messages: MessagesRepository,
+    private readonly producer: DeliveryProducer,
+    @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.queue.process(DeliveryJob.Send, this.config.delivery.concurrency, (job) =>
+      this.delivery.deliver(job.data.messageId),
+    );
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.delivery.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * On SIGTERM: stop taking jobs and let in-flight deliveries finish, for at
+   * most SHUTDOWN_GRACE_MS (a delivery cut short is retried after its lease).
+   * Runs before other modules close the database.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.queue.close().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    this.transport.close();
+  }
+
+  /** Queues a job for every stranded message; job ids make a message already queued a no-op. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    try {
+      const stranded = await this.messages.findStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH);
+      const jobs: QueuedJob[] = stranded.map(({ id, status, attempts }) => ({
+        messageId: id,
+        jobId:
+          status === 'pending' ? id : status === 'deferred' ? `${id}-r${attempts + 1}` : `${id}-l${attempts}`,
+      }));
+      await this.producer.add(jobs);
+      return jobs.length;
+    } catch (error) {
+      this.logger.warn(`Sweep failed: ${(error as Error).message}`);
+      return 0;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
