@@ -43,7 +43,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const databaseUrl = env.DATABASE_URL ?? withDatabase(BASE_DATABASE_URL, uniqueName('test'));
   const config = loadConfig({
     ADMIN_TOKEN,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_RPS: '0',
     REDIS_URL: BASE_REDIS_URL,
     QUEUE_PREFIX: uniqueName('q'),

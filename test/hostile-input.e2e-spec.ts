@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
+import { createSender, Sender } from './support/sending';
+
+/** Values an attacker or a buggy client might put anywhere in a JSON body. */
+const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(null, true, false, 0, -1, 1e308, Number.MAX_SAFE_INTEGER + 2, '', ' ', '\r\n', '\u0000'),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom(
+      'a@b.test',
+      ' A@B.TEST ',
+      'x@y',
+      '@',
+      'a@b.test\r\nBcc: evil@x.test',
+      '<a@b.test>',
+      '"a"@b.test',
+    ),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty'),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'X-A', 'From', 'x y', ''), tie('value'), {
+      maxKeys: 3,
+    }),
+  ),
+})).value;
+
+function bodyFor(fields: string[]): fc.Arbitrary<Record<string, unknown>> {
+  return fc.dictionary(fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 8 })), hostileValue, {
+    maxKeys: fields.length + 2,
+  });
+}
+
+describe('hostile input never gets a 5xx', () => {
+  let t: TestApp;
+  let ws: Workspace;
+  let sender: Sender;
+  let contactId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    ws = await createWorkspace(t);
+    sender = await createSender(t, ws);
+    contactId = (await ws.api('post', '/v1/contacts').send({ email: 'target@example.test' }).expect(201)).body
+      .data.id;
+  });
+  afterAll(() => t.close());
+
+  const expectClientError = (res: { status: number; body: unknown; headers: Record<string, string> }) => {
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    if (res.status >= 400)
+      expect(res.body).toEqual(
+        expect.objectContaining({ error: expect.any(String), message: expect.any(String) }),
+      );
+  };
+
+  const routes: [string, () => string, string[]][] = [
+    ['POST', () => '/v1/emails', ['from', 'to', 'bcc', 'subject', 'html', 'text', 'reply_to', 'headers']],
+    ['POST', () => '/v1/domains', ['name']],
+    ['POST', () => '/v1/addresses', ['email', 'name']],
+    ['POST', () => '/v1/contacts', ['email', 'first_name', 'last_name', 'delivery_address_id']],
+    ['PATCH', () => `/v1/contacts/${contactId}`, ['email', 'first_name', 'last_name', 'delivery_address_id']],
+    ['POST', () => '/v1/suppressions', ['email']],
+    ['POST', () => '/v1/api-keys', ['name']],
+  ];
+
+  it.each(routes)('%s %s with generated bodies', async (method, path, fields) => {
+    await fc.assert(
+      fc.asyncProperty(bodyFor(fields), async (body) => {
+        const res = await ws.api(method.toLowerCase() as 'post' | 'patch', path()).send(body);
+        expectClientError(res);
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('POST /v1/emails with a valid shape and generated headers and recipients', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.string({ maxLength: 30 }), hostileValue, { maxKeys: 5 }),
+        fc.array(hostileValue, { maxLength: 5 }),
+        async (headers, to) => {
+          const res = await ws
+            .api('post', '/v1/emails')
+            .send({ from: sender.email, subject: 's', text: 't', to, headers });
+          expectClientError(res);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('raw bodies that are not JSON, odd content types, ids and query strings', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+        ),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        async (raw, contentType, id) => {
+          expectClientError(await ws.api('post', '/v1/emails').set('Content-Type', contentType).send(raw));
+          expectClientError(await ws.api('get', `/v1/messages/${encodeURIComponent(id)}`));
+          expectClientError(
+            await ws.api(
+              'get',
+              `/v1/messages?cursor=${encodeURIComponent(id)}&limit=${encodeURIComponent(id)}`,
+            ),
+          );
+          expectClientError(await ws.api('delete', `/v1/suppressions/${encodeURIComponent(id)}`));
+          expectClientError(
+            await ws.api(
+              'get',
+              `/v1/contacts?email=${encodeURIComponent(id)}&cursor=${encodeURIComponent(id)}`,
+            ),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('is still healthy afterwards', async () => {
+    await t.http.get('/health').expect(200);
+  });
+});

@@ -1,0 +1,52 @@
+import { createTestApp, createWorkspace, TestApp } from './support/app';
+
+describe('rate limit per API key, across instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await createTestApp({ RATE_LIMIT_RPS: '5' });
+    b = await createTestApp({
+      RATE_LIMIT_RPS: '5',
+      DATABASE_URL: a.config.databaseUrl,
+      QUEUE_PREFIX: a.config.queuePrefix,
+    });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  /** Waits for the start of a new second, so a burst falls into one one-second window. */
+  const startOfSecond = () => new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+
+  it('lets RATE_LIMIT_RPS requests per second through in all, then answers 429 with Retry-After', async () => {
+    const ws = await createWorkspace(a);
+    await startOfSecond();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).http.get('/v1/api-keys').set('Authorization', `Bearer ${ws.token}`),
+      ),
+    );
+    const ok = responses.filter((r) => r.status === 200);
+    const limited = responses.filter((r) => r.status === 429);
+    expect(ok.length + limited.length).toBe(20);
+    expect(ok).toHaveLength(5);
+    expect(limited[0].body).toEqual({ error: 'rate_limited', message: expect.any(String) });
+    expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await a.http.get('/v1/api-keys').set('Authorization', `Bearer ${ws.token}`).expect(200);
+  });
+
+  it('counts each key separately', async () => {
+    const one = await createWorkspace(a);
+    const two = await createWorkspace(a);
+    await startOfSecond();
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () => a.http.get('/v1/api-keys').set('Authorization', `Bearer ${one.token}`)),
+    );
+    expect(burst.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    await b.http.get('/v1/api-keys').set('Authorization', `Bearer ${two.token}`).expect(200);
+  });
+});

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import type { TestApp, Workspace } from './app';
+
+export interface Sender {
+  domainId: string;
+  domain: string;
+  email: string;
+  addressId: string;
+}
+
+/** A domain verified by the operator override and a sender address on it. */
+export async function createSender(
+  t: TestApp,
+  ws: Workspace,
+  {
+    domain = `${randomBytes(4).toString('hex')}.developer.test`,
+    local = 'sender',
+    name = 'Developer Team',
+  } = {},
+): Promise<Sender> {
+  const created = await ws.api('post', '/v1/domains').send({ name: domain }).expect(201);
+  await t.admin('post', `/admin/v1/domains/${created.body.data.id}/verify`).expect(200);
+  const address = await ws
+    .api('post', '/v1/addresses')
+    .send({ email: `${local}@${domain}`, name })
+    .expect(201);
+  return {
+    domainId: created.body.data.id,
+    domain,
+    email: address.body.data.email,
+    addressId: address.body.data.id,
+  };
+}
+
+/** The example request the README shows: three `to`, a bcc, duplicates, custom headers and a tag. */
+export function exampleEmail(from: string) {
+  return {
+    from,
+    to: ['known@example.test', ' Other@Example.TEST ', 'third@example.test', 'KNOWN@example.test'],
+    bcc: ['audit@example.test', 'other@example.test'],
+    reply_to: 'support@example.test',
+    subject: 'Your receipt #1042',
+    html: '<p>Thanks for your order.</p>',
+    text: 'Thanks for your order.',
+    headers: {
+      'X-Correlation-ID': 'order-1042',
+      'Auto-Submitted': 'auto-generated',
+      'X-Leadpush-Tag': 'receipt',
+    },
+  };
+}
