@@ -8,7 +8,7 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
  * Everything about the HTTP app that is not a module: body parsing, docs,
- * logger, shutdown. main.ts and the e2e tests both call it, so tests run
+ * logger. main.ts and the e2e tests both call it, so tests run
  * exactly what production runs.
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
@@ -16,7 +16,6 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

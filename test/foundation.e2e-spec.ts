@@ -145,6 +145,25 @@ describe('foundation', () => {
       expect(res.body).toEqual({ error: 'payload_too_large', message: expect.any(String) });
     });
 
+    it('500 internal_error without internals when something unexpected breaks', async () => {
+      const broken = await createTestApp();
+      try {
+        await broken.db.query('ALTER TABLE users RENAME TO users_gone');
+        const res = await broken
+          .admin('post', '/admin/v1/users')
+          .send({ email: 'x@example.test' })
+          .expect(500);
+        expect(res.body).toEqual({
+          error: 'internal_error',
+          message: 'Internal server error',
+          error_id: expect.any(String),
+        });
+        expect(JSON.stringify(res.body)).not.toMatch(/users_gone|stack|relation/);
+      } finally {
+        await broken.close();
+      }
+    });
+
     it('422 validation_failed names every failing field and rejects unknown ones', async () => {
       const ws = await createWorkspace(t);
       const res = await ws.api('post', '/v1/api-keys').send({ name: '', extra: 1 }).expect(422);

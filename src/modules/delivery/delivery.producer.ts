@@ -45,6 +45,10 @@ export class DeliveryProducer {
 
   async add(jobs: QueuedJob[]): Promise<boolean> {
     if (jobs.length === 0) return true;
+    if (this.queue.client.status !== 'ready') {
+      this.logger.warn(`Redis is not connected; ${jobs.length} job(s) left for the sweeper`);
+      return false;
+    }
     const added = this.queue.addBulk(
       jobs.map(({ messageId, jobId, delayMs }) => ({
         name: DeliveryJob.Send,
