@@ -90,6 +90,23 @@ export function IsFeatureMap(): PropertyDecorator {
 }
 
 /**
+ * A validator from a function listing what is wrong with a value: each item is
+ * a message about the whole property or, made with partMessage, about a part.
+ */
+function ValidateByProblems(name: string, problems: (value: unknown) => string[]): PropertyDecorator {
+  return ValidateBy({
+    name,
+    validator: {
+      validate: (value: unknown) => problems(value).length === 0,
+      defaultMessage: (args) =>
+        problems(args?.value)
+          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
+          .join('\n'),
+    },
+  });
+}
+
+/**
  * Absent, or an array of at most `maxItems` email addresses; each invalid
  * element is reported on its own index (`to[1]`).
  */
@@ -104,16 +121,7 @@ export function IsEmailList(maxItems: number): PropertyDecorator {
         : [partMessage(`[${index}]`, 'must be a valid email address')],
     );
   };
-  return ValidateBy({
-    name: 'isEmailList',
-    validator: {
-      validate: (value: unknown) => problems(value).length === 0,
-      defaultMessage: (args) =>
-        problems(args?.value)
-          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
-          .join('\n'),
-    },
-  });
+  return ValidateByProblems('isEmailList', problems);
 }
 
 export interface HeaderRules {
@@ -156,14 +164,5 @@ export function IsHeaderMap(rules: HeaderRules): PropertyDecorator {
       return [];
     });
   };
-  return ValidateBy({
-    name: 'isHeaderMap',
-    validator: {
-      validate: (value: unknown) => problems(value).length === 0,
-      defaultMessage: (args) =>
-        problems(args?.value)
-          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
-          .join('\n'),
-    },
-  });
+  return ValidateByProblems('isHeaderMap', problems);
 }
