@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, decodeCursor, isUuid, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
+import { ConflictError, isUuid, listPage, NotFoundError, Page, PageQueryDto } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import {
@@ -77,18 +77,11 @@ export class DomainsService implements OnModuleInit {
   }
 
   async list(workspaceId: string, page: PageQueryDto): Promise<Page<DomainDto>> {
-    const cursor = decodeCursor(page.cursor);
     const query = this.db
       .getRepository(Domain)
       .createQueryBuilder('d')
-      .where('d.workspace_id = :workspaceId', { workspaceId })
-      .orderBy('d.created_at', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(page.limit + 1);
-    if (cursor) {
-      query.andWhere('(d.created_at, d.id) < (:at, :id)', { at: cursor.createdAt, id: cursor.id });
-    }
-    return toPage(await query.getMany(), page.limit, DomainDto.from);
+      .where('d.workspace_id = :workspaceId', { workspaceId });
+    return listPage(query, page, DomainDto.from);
   }
 
   async get(workspaceId: string, id: string): Promise<DomainDto> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { decodeCursor, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
+import { listPage, NotFoundError, Page, PageQueryDto } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AuthContext } from './auth-context';
@@ -48,18 +48,11 @@ export class ApiKeysService {
   }
 
   async list(workspaceId: string, page: PageQueryDto): Promise<Page<ApiKeyDto>> {
-    const cursor = decodeCursor(page.cursor);
     const query = this.db
       .getRepository(ApiKey)
       .createQueryBuilder('k')
-      .where('k.workspace_id = :workspaceId AND k.revoked_at IS NULL', { workspaceId })
-      .orderBy('k.created_at', 'DESC')
-      .addOrderBy('k.id', 'DESC')
-      .limit(page.limit + 1);
-    if (cursor) {
-      query.andWhere('(k.created_at, k.id) < (:at, :id)', { at: cursor.createdAt, id: cursor.id });
-    }
-    return toPage(await query.getMany(), page.limit, ApiKeyDto.from);
+      .where('k.workspace_id = :workspaceId AND k.revoked_at IS NULL', { workspaceId });
+    return listPage(query, page, ApiKeyDto.from);
   }
 
   async revoke(workspaceId: string, id: string): Promise<void> {

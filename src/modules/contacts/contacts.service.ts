@@ -1,15 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  ConflictError,
-  decodeCursor,
-  isUuid,
-  NotFoundError,
-  Page,
-  toPage,
-  ValidationFailedError,
-} from '@app/common';
+import { ConflictError, isUuid, listPage, NotFoundError, Page, ValidationFailedError } from '@app/common';
 import { AddressesService } from '../addresses/addresses.service';
 import type { SenderAddress } from '../addresses/sender-address';
 import { ContactDto, ContactQueryDto, CreateContactDto, UpdateContactDto } from './dto/contact.dto';
@@ -59,19 +51,12 @@ export class ContactsService {
   }
 
   async list(workspaceId: string, query: ContactQueryDto): Promise<Page<ContactDto>> {
-    const cursor = decodeCursor(query.cursor);
     const builder = this.db
       .getRepository(Contact)
       .createQueryBuilder('c')
-      .where('c.workspace_id = :workspaceId', { workspaceId })
-      .orderBy('c.created_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(query.limit + 1);
+      .where('c.workspace_id = :workspaceId', { workspaceId });
     if (query.email !== undefined) builder.andWhere('c.email = :email', { email: query.email });
-    if (cursor) {
-      builder.andWhere('(c.created_at, c.id) < (:at, :id)', { at: cursor.createdAt, id: cursor.id });
-    }
-    return toPage(await builder.getMany(), query.limit, ContactDto.from);
+    return listPage(builder, query, ContactDto.from);
   }
 
   async get(workspaceId: string, id: string): Promise<ContactDto> {

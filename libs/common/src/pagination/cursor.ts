@@ -1,3 +1,4 @@
+import type { SelectQueryBuilder } from 'typeorm';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -77,4 +78,29 @@ export function toPage<R extends { createdAt: Date; id: string }, T>(
     data: items.map(map),
     next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
   };
+}
+
+/**
+ * One page of an entity query, newest first: orders by (created_at, id),
+ * applies the cursor and fetches one row more than the page to know whether
+ * a next page exists. The query brings its own workspace filter.
+ */
+export async function listPage<E extends { createdAt: Date; id: string }, T>(
+  query: SelectQueryBuilder<E>,
+  page: { limit: number; cursor?: string },
+  map: (entity: E) => T,
+): Promise<Page<T>> {
+  const cursor = decodeCursor(page.cursor);
+  const alias = query.alias;
+  query
+    .orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(page.limit + 1);
+  if (cursor) {
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:cursorAt, :cursorId)`, {
+      cursorAt: cursor.createdAt,
+      cursorId: cursor.id,
+    });
+  }
+  return toPage(await query.getMany(), page.limit, map);
 }
