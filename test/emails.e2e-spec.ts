@@ -126,6 +126,11 @@ describe('POST /v1/emails', () => {
         ['headers.from', 'headers.TO', 'headers.Bcc', 'headers.SubJect', 'headers.return-path'],
       ],
       ['X-Leadpush-Other', { headers: { 'X-Leadpush-Other': '1' } }, ['headers.X-Leadpush-Other']],
+      [
+        'headers that would break the MIME structure or promise a Cc',
+        { headers: { 'content-type': 'text/html', Cc: 'x@example.test', 'MIME-Version': '2' } },
+        ['headers.content-type', 'headers.Cc', 'headers.MIME-Version'],
+      ],
       ['an unknown top-level field (cc)', { cc: ['x@example.test'] }, ['cc']],
     ])('%s', async (_, extra, fields) => {
       const res = await send(minimal(extra)).expect(422);

@@ -13,8 +13,26 @@ export const MAX_RECIPIENTS = 50;
 const MAX_LISTED_ADDRESSES = 500;
 export const TAG_HEADER = 'x-leadpush-tag';
 
-/** Header names Leadpush sets itself (SPEC §7), lower-cased. */
-const RESERVED_HEADERS = new Set(['from', 'to', 'bcc', 'reply-to', 'subject', 'message-id', 'return-path']);
+/**
+ * Header names that cannot be given, lower-cased: those SPEC §7 reserves, and
+ * those that would break the MIME structure or the DKIM signature, or promise
+ * a Cc that is never sent.
+ */
+const RESERVED_HEADERS = new Set([
+  'from',
+  'to',
+  'bcc',
+  'reply-to',
+  'subject',
+  'message-id',
+  'return-path',
+  'cc',
+  'sender',
+  'content-type',
+  'content-transfer-encoding',
+  'mime-version',
+  'dkim-signature',
+]);
 
 /** Every distinct, normalized recipient across `to` and `bcc`. */
 export function uniqueRecipients(to: unknown, bcc: unknown): Set<string> {
@@ -100,9 +118,11 @@ export class SendEmailDto {
 
   /**
    * Custom headers: names of letters, digits and hyphens, string values without
-   * line breaks. From, To, Bcc, Reply-To, Subject, Message-ID, Return-Path and
-   * X-Leadpush-* are reserved, except X-Leadpush-Tag, whose value tags every
-   * resulting message and is not sent.
+   * line breaks, at most 50 of 2,000 characters. From, To, Cc, Bcc, Sender,
+   * Reply-To, Subject, Message-ID, Return-Path, Content-Type,
+   * Content-Transfer-Encoding, MIME-Version, DKIM-Signature and X-Leadpush-*
+   * are reserved, except X-Leadpush-Tag, whose value tags every resulting
+   * message and is not sent.
    * @example {"X-Correlation-ID": "req-42", "Auto-Submitted": "auto-generated", "X-Leadpush-Tag": "password-reset"}
    */
   @IsOptional()
