@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { join } from 'node:path';
 import { migrations } from './migrations';
 
 /**
@@ -20,8 +19,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   };
 }
 
-/** For the TypeORM CLI, which also needs the entities to generate migrations. */
-export default new DataSource({
-  ...dataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/leadpush'),
-  entities: [join(__dirname, '..', 'modules', '**', '*.entity.js')],
-});
+/** For the TypeORM CLI (`npm run migration:run`, `migration:revert`). */
+export default new DataSource(
+  dataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/leadpush'),
+);
