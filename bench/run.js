@@ -47,7 +47,8 @@ function intEnv(name, fallback, min = 1) {
   return value;
 }
 
-const PHASES = ['api', 'baseline', 'delivery'];
+const PHASES = ['api', 'baseline', 'baseline-app-sql', 'delivery'];
+const DEFAULT_PHASES = ['api', 'baseline', 'delivery'];
 const cpuProf = (process.env.BENCH_CPU_PROF || '').trim();
 const settings = {
   durationSec: intEnv('BENCH_DURATION', 20),
@@ -56,22 +57,27 @@ const settings = {
   messages: intEnv('BENCH_MESSAGES', 20000),
   deliveryConcurrency: intEnv('BENCH_DELIVERY_CONCURRENCY', 50),
   deliveryTimeoutSec: intEnv('BENCH_DELIVERY_TIMEOUT', 600),
-  phases: (process.env.BENCH_PHASES || PHASES.join(','))
+  phases: (process.env.BENCH_PHASES || DEFAULT_PHASES.join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
   build: process.env.BENCH_SKIP_BUILD !== '1',
-  // BENCH_CPU_PROF=1 (or api): profile the app of the API phase; worker: the delivery worker; all: both.
+  // BENCH_CPU_PROF=1 (or api): profile the app of the API phase; worker: the delivery worker;
+  // baseline: the baseline server; all: all three.
   cpuProfApi: ['1', 'api', 'all'].includes(cpuProf),
   cpuProfWorker: ['worker', 'all'].includes(cpuProf),
+  cpuProfBaseline: ['baseline', 'all'].includes(cpuProf),
   pgUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   strict: process.env.BENCH_STRICT === '1',
 };
+if (cpuProf && !['1', 'api', 'worker', 'baseline', 'all'].includes(cpuProf)) {
+  throw new Error(`BENCH_CPU_PROF must be 1, api, worker, baseline or all, got "${cpuProf}"`);
+}
 for (const phase of settings.phases) {
   if (!PHASES.includes(phase)) throw new Error(`BENCH_PHASES: unknown phase "${phase}" (use ${PHASES.join(', ')})`);
 }
-const profiling = settings.cpuProfApi || settings.cpuProfWorker;
+const profiling = settings.cpuProfApi || settings.cpuProfWorker || settings.cpuProfBaseline;
 const RESULTS_FILE = profiling ? path.join(PROFILE_DIR, 'results.json') : path.join(__dirname, 'results.json');
 
 const TARGETS = {
@@ -290,7 +296,13 @@ function readProfile(since, window) {
     .map((f) => path.join(PROFILE_DIR, f))
     .filter((f) => fs.statSync(f).mtimeMs >= since)
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-  return files.length ? cpuprofile.summarize(files[0], 10, window) : null;
+  if (files.length === 0) return null;
+  try {
+    return cpuprofile.summarize(files[0], 10, window);
+  } catch (error) {
+    log(`could not summarize ${files[0]}: ${error.message}`);
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------- /proc sampling
@@ -330,9 +342,14 @@ const CLK_TCK = 100; // Linux USER_HZ
 function memoryMonitor(pid) {
   let peakRssKb = 0;
   let lastHwmKb = 0;
+  let firstRssKb = null;
+  let samples = 0;
+  const timeline = []; // RSS once a second: a steady climb under constant load hints at a leak
   const sample = () => {
     const s = readStatus(pid);
     if (!s) return;
+    firstRssKb ??= s.rssKb;
+    if (samples++ % 5 === 0 && s.rssKb) timeline.push(mb(s.rssKb));
     if (s.rssKb) peakRssKb = Math.max(peakRssKb, s.rssKb);
     if (s.hwmKb) lastHwmKb = Math.max(lastHwmKb, s.hwmKb);
   };
@@ -342,7 +359,7 @@ function memoryMonitor(pid) {
     stop() {
       sample();
       clearInterval(timer);
-      return { peakRssMb: mb(peakRssKb), hwmMb: mb(lastHwmKb) };
+      return { peakRssMb: mb(peakRssKb), hwmMb: mb(lastHwmKb), rssAtStartMb: mb(firstRssKb ?? 0), timeline };
     },
   };
 }
@@ -576,6 +593,8 @@ async function loadPhase(ctx, name, url, token, proc) {
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
+    rssBeforeLoadMb: mem.rssAtStartMb,
+    rssEverySecondMb: mem.timeline,
     ...cpuUse,
     perRequest: perRequest(db0, db1, result.requests.total),
     profileWindowUs: window,
@@ -637,9 +656,13 @@ async function apiPhase(ctx) {
   }
 }
 
-async function baselinePhase(ctx) {
+async function baselinePhase(ctx, { appLookups = false } = {}) {
+  const name = appLookups ? 'baseline-app-sql' : 'baseline';
+  if (appLookups && !ctx.boot) throw new Error('baseline-app-sql needs the api phase (its workspace, domain and sender)');
   const token = `lp_baseline_${crypto.randomBytes(24).toString('base64url')}`;
-  const proc = startChild('baseline', [BASELINE], {
+  const profile = settings.cpuProfBaseline && !appLookups;
+  const since = Date.now();
+  const proc = startChild(name, [...profileArgs(profile), BASELINE], {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     PORT: '0',
@@ -647,7 +670,9 @@ async function baselinePhase(ctx) {
     REDIS_URL: settings.redisUrl,
     QUEUE_PREFIX: BASELINE_PREFIX,
     BASELINE_TOKEN: token,
+    ...(appLookups ? { BASELINE_APP_LOOKUPS: '1', BASELINE_WORKSPACE_ID: ctx.boot.workspaceId } : {}),
   });
+  let result;
   try {
     const deadline = Date.now() + 30_000;
     let port = null;
@@ -660,12 +685,17 @@ async function baselinePhase(ctx) {
       else await sleep(50);
     }
     const url = `http://127.0.0.1:${port}`;
-    log(`baseline pid ${proc.pid} listening on ${url}`);
+    log(`${name} pid ${proc.pid} listening on ${url}`);
     await probeSend(url, token);
-    return await loadPhase(ctx, 'baseline', url, token, proc);
+    result = await loadPhase(ctx, name, url, token, proc);
+    return result;
   } finally {
     await proc.stop();
     await deleteRedisKeys(ctx.redis, `${BASELINE_PREFIX}:*`);
+    if (profile) {
+      ctx.profiles.baseline = readProfile(since, result?.profileWindowUs);
+      if (ctx.profiles.baseline) log(`CPU profile of the baseline:\n${cpuprofile.format(ctx.profiles.baseline)}`);
+    }
   }
 }
 
@@ -800,6 +830,8 @@ async function deliveryPhase(ctx) {
     concurrency: settings.deliveryConcurrency,
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
+    rssAtStartMb: mem.rssAtStartMb,
+    rssEverySecondMb: mem.timeline,
     ...cpuUse,
     workerLogLines: worker.lineCount(),
     timeline: timeline.map(({ tMs, sent: s, sink }) => ({ t: round(tMs / 1000, 1), sent: s, sink })),
@@ -867,6 +899,7 @@ function printReport(results) {
   };
   http('API (app, APP_ROLE=api)', api);
   http('baseline (node:http+pg+bull)', baseline);
+  http('baseline + app lookups (diagnostic)', results.phases['baseline-app-sql']);
   if (delivery) {
     if (delivery.error) rows.push(['delivery (worker)', `FAILED: ${delivery.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
     else {
@@ -893,7 +926,9 @@ function printReport(results) {
   out.push(
     `${settings.connections} connections, ${settings.durationSec} s (+${settings.warmupSec} s warm-up), body: 4 recipients (3 to + 1 bcc); ` +
       'API phase runs APP_ROLE=api (no worker competing for CPU); RATE_LIMIT_RPS=0' +
-      (settings.cpuProfApi ? '; API app under --cpu-prof' : ''),
+      (profiling
+        ? `; under --cpu-prof: ${[settings.cpuProfApi && 'API app', settings.cpuProfBaseline && 'baseline', settings.cpuProfWorker && 'worker'].filter(Boolean).join(', ')}`
+        : ''),
   );
   out.push('');
   out.push(line(rows[0]));
@@ -907,6 +942,19 @@ function printReport(results) {
   }
   if (api && baseline && !api.error && !baseline.error) {
     out.push(`ratios app/baseline: req/s ${results.ratios.reqPerSec}, p99 ${results.ratios.p99}`);
+  }
+  if (results.ratios?.vsBaselineAppSql) {
+    const r = results.ratios.vsBaselineAppSql;
+    out.push(`ratios app/(baseline + app lookups): req/s ${r.reqPerSec}, p99 ${r.p99}  (diagnostic, no target)`);
+  }
+  for (const [name, r] of Object.entries(results.phases)) {
+    if (r.perRequest) {
+      out.push(
+        `per request, ${name}: ${r.perRequest.pgTransactions} PostgreSQL statements, ${r.perRequest.pgRowsInserted} rows inserted, ` +
+          `${r.processCores && r.reqPerSec ? round((1000 * r.processCores) / r.reqPerSec, 3) : '-'} ms CPU in the server process, ` +
+          `${r.reqPerSec ? round((1000 * r.postgresCores) / r.reqPerSec, 3) : '-'} ms CPU in PostgreSQL`,
+      );
+    }
   }
   out.push('');
   out.push('targets:');
@@ -1049,6 +1097,7 @@ async function main() {
     try {
       if (phase === 'api') results.phases.api = await apiPhase(ctx);
       if (phase === 'baseline') results.phases.baseline = await baselinePhase(ctx);
+      if (phase === 'baseline-app-sql') results.phases['baseline-app-sql'] = await baselinePhase(ctx, { appLookups: true });
       if (phase === 'delivery') results.phases.delivery = await deliveryPhase(ctx);
     } catch (error) {
       if (interrupted) throw error;
@@ -1062,6 +1111,16 @@ async function main() {
     results.ratios = {
       reqPerSec: round(api.reqPerSec / baseline.reqPerSec, 3),
       p99: round(api.latencyMs.p99 / baseline.latencyMs.p99, 3),
+    };
+  }
+  const appSql = results.phases['baseline-app-sql'];
+  if (api && appSql && !api.error && !appSql.error) {
+    results.ratios = {
+      ...results.ratios,
+      vsBaselineAppSql: {
+        reqPerSec: round(api.reqPerSec / appSql.reqPerSec, 3),
+        p99: round(api.latencyMs.p99 / appSql.latencyMs.p99, 3),
+      },
     };
   }
   results.targets = targetsFor(results);

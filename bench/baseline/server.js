@@ -36,7 +36,24 @@ const TOKEN = process.env.BASELINE_TOKEN || '';
 const AUTH_CACHE_TTL_MS = Number(process.env.AUTH_CACHE_TTL_MS || 5000);
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_RECIPIENTS = 50;
-const WORKSPACE_ID = '00000000-0000-4000-8000-00000000b0b0';
+const WORKSPACE_ID = process.env.BASELINE_WORKSPACE_ID || '00000000-0000-4000-8000-00000000b0b0';
+/**
+ * Diagnostic only (bench phase `baseline-app-sql`): also run the app's two
+ * per-request lookups (sender address, contacts of the recipients) against the
+ * app's own tables, exactly as AddressesService.findSendable and
+ * ContactsService.findRecipients write them, before the insert. Needs
+ * BASELINE_WORKSPACE_ID = the app's bench workspace, so the lookups find rows.
+ */
+const APP_LOOKUPS = process.env.BASELINE_APP_LOOKUPS === '1';
+const FIND_SENDABLE = `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
+    FROM addresses a JOIN domains d ON d.id = a.domain_id
+   WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`;
+const FIND_RECIPIENTS = `SELECT c.id, c.email, a.id AS address_id, a.email AS address_email, a.name AS address_name,
+         d.id AS domain_id, d.name AS domain_name
+    FROM contacts c
+    LEFT JOIN addresses a ON a.id = c.delivery_address_id AND a.workspace_id = c.workspace_id
+    LEFT JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL
+   WHERE c.workspace_id = $1 AND c.email = ANY($2)`;
 
 const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
@@ -213,6 +230,11 @@ async function acceptEmail(req, res) {
   if (errors.length > 0) return send(res, 422, { error: 'validation_failed', message: 'invalid body', errors });
 
   const from = body.from.trim().toLowerCase();
+  if (APP_LOOKUPS) {
+    const sender = await pool.query(FIND_SENDABLE, [workspaceId, from]);
+    if (sender.rows.length === 0) return send(res, 422, { error: 'sender_not_verified', message: `${from} is not sendable` });
+    await pool.query(FIND_RECIPIENTS, [workspaceId, recipients.map((r) => r.email)]);
+  }
   const ids = recipients.map(() => randomUUID());
   await pool.query(INSERT, [
     randomUUID(),
