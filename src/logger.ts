@@ -16,6 +16,8 @@ export const REDACTED_PATHS = [
   '*.smtpUrl',
 ];
 
+const LEVELS_WITH_REQUEST_LOGS = new Set(['info', 'debug', 'trace']);
+
 export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
@@ -26,7 +28,10 @@ export function loggerOptions(config: AppConfig): Params {
         return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
       },
       customProps: (req: IncomingMessage) => ({ requestId: (req as IncomingMessage & { id?: unknown }).id }),
-      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+      // One line per request at info; above info, skip the per-request work entirely.
+      autoLogging: LEVELS_WITH_REQUEST_LOGS.has(config.logLevel)
+        ? { ignore: (req: IncomingMessage) => req.url === '/health' }
+        : false,
     },
   };
 }

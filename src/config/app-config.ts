@@ -125,7 +125,10 @@ class EnvironmentVariables {
   })
   DKIM_ENCRYPTION_KEY?: string;
 
-  /** How long a verified API key, its workspace and owner are cached in memory (ms). */
+  /**
+   * How long a verified API key (with its workspace and owner) and a sendable
+   * sender address are cached in memory (ms).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(0)

@@ -17,16 +17,21 @@ export class Sql {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  async rows<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query<T>(text, params)).rows;
+  /** `name` makes it a prepared statement: parsed and planned once per connection. */
+  async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return (await this.pool.query<T>({ text, values: params, name })).rows;
   }
 
-  async one<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T | null> {
-    return (await this.rows<T>(text, params))[0] ?? null;
+  async one<T extends QueryResultRow>(
+    text: string,
+    params: unknown[] = [],
+    name?: string,
+  ): Promise<T | null> {
+    return (await this.rows<T>(text, params, name))[0] ?? null;
   }
 
   /** Runs a statement and answers how many rows it touched. */
-  async exec(text: string, params: unknown[] = []): Promise<number> {
-    return (await this.pool.query(text, params)).rowCount ?? 0;
+  async exec(text: string, params: unknown[] = [], name?: string): Promise<number> {
+    return (await this.pool.query({ text, values: params, name })).rowCount ?? 0;
   }
 }

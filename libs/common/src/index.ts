@@ -2,3 +2,5 @@ export * from './errors';
 export * from './validation';
 export * from './pagination/cursor';
 export * from './ids';
+export * from './batching/group-commit';
+export * from './cache/ttl-cache';

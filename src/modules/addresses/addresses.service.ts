@@ -11,6 +11,7 @@ import {
   toPage,
   ValidationFailedError,
 } from '@app/common';
+import { Sql } from '../../database/sql';
 import { AddressDto, CreateAddressDto } from './dto/address.dto';
 import { Address } from './entities/address.entity';
 import type { SenderAddress } from './sender-address';
@@ -40,7 +41,10 @@ function toDto(row: AddressRow): AddressDto {
 /** Sender addresses on the workspace's domains; deleted with their domain. */
 @Injectable()
 export class AddressesService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
+  ) {}
 
   async create(workspaceId: string, dto: CreateAddressDto): Promise<AddressDto> {
     const domainName = dto.email.slice(dto.email.lastIndexOf('@') + 1);
@@ -101,7 +105,13 @@ export class AddressesService {
 
   /** The workspace's address `email` (compared lower-cased) when its domain is verified; null otherwise. */
   async findSendable(workspaceId: string, email: string): Promise<SenderAddress | null> {
-    const [row] = await this.db.query(
+    const row = await this.sql.one<{
+      id: string;
+      email: string;
+      name: string | null;
+      domain_id: string;
+      domain_name: string;
+    }>(
       `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
          FROM addresses a JOIN domains d ON d.id = a.domain_id
         WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { listPage, NotFoundError, Page, PageQueryDto } from '@app/common';
+import { listPage, NotFoundError, Page, PageQueryDto, TtlCache } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AuthContext } from './auth-context';
@@ -15,11 +15,6 @@ function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-interface CachedAuth {
-  auth: AuthContext;
-  expiresAt: number;
-}
-
 /**
  * Workspace API keys. Tokens are random, shown once, stored as SHA-256. A
  * verified key is cached for AUTH_CACHE_TTL_MS together with its workspace
@@ -28,12 +23,14 @@ interface CachedAuth {
  */
 @Injectable()
 export class ApiKeysService {
-  private readonly cache = new Map<string, CachedAuth>();
+  private readonly cache: TtlCache<string, AuthContext>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cache = new TtlCache(config.authCacheTtlMs);
+  }
 
   async create(workspaceId: string, name: string): Promise<CreatedApiKeyDto> {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -61,7 +58,7 @@ export class ApiKeysService {
       [id, workspaceId],
     );
     if (result[1] === 0) throw new NotFoundError('API key');
-    this.forget((auth) => auth.apiKeyId === id);
+    this.cache.deleteWhere((auth) => auth.apiKeyId === id);
   }
 
   /** The AuthContext of a valid, unrevoked token; null otherwise. */
@@ -70,7 +67,7 @@ export class ApiKeysService {
     const hash = hashToken(token);
     const cacheKey = hash.toString('base64');
     const cached = this.cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return cached.auth;
+    if (cached) return cached;
     const [row] = await this.db.query(
       `SELECT k.id AS key_id, k.workspace_id, u.id AS owner_id, u.email_verified, u.features
          FROM api_keys k
@@ -88,18 +85,12 @@ export class ApiKeysService {
       apiKeyId: row.key_id,
       owner: { id: row.owner_id, emailVerified: row.email_verified, features: row.features },
     };
-    if (this.config.authCacheTtlMs > 0) {
-      this.cache.set(cacheKey, { auth, expiresAt: Date.now() + this.config.authCacheTtlMs });
-    }
+    this.cache.set(cacheKey, auth);
     return auth;
   }
 
   /** Drops cached keys of a user's workspaces after the user changed. */
   forgetOwner(userId: string): void {
-    this.forget((auth) => auth.owner.id === userId);
-  }
-
-  private forget(match: (auth: AuthContext) => boolean): void {
-    for (const [key, entry] of this.cache) if (match(entry.auth)) this.cache.delete(key);
+    this.cache.deleteWhere((auth) => auth.owner.id === userId);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConflictError, isUuid, listPage, NotFoundError, Page, ValidationFailedError } from '@app/common';
+import { Sql } from '../../database/sql';
 import { AddressesService } from '../addresses/addresses.service';
 import type { SenderAddress } from '../addresses/sender-address';
 import { ContactDto, ContactQueryDto, CreateContactDto, UpdateContactDto } from './dto/contact.dto';
@@ -9,6 +10,22 @@ import { Contact } from './entities/contact.entity';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
+
+export interface RecipientLookup {
+  workspaceId: string;
+  /** Normalized (trimmed, lower-cased). */
+  email: string;
+}
+
+interface RecipientRow {
+  ord: string;
+  id: string;
+  address_id: string | null;
+  address_email: string | null;
+  address_name: string | null;
+  domain_id: string | null;
+  domain_name: string | null;
+}
 
 export interface Recipient {
   contactId: string;
@@ -33,6 +50,7 @@ const notAnAddress = () =>
 export class ContactsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly sql: Sql,
     private readonly addresses: AddressesService,
   ) {}
 
@@ -87,36 +105,38 @@ export class ContactsService {
   }
 
   /**
-   * The contacts among `emails` (already normalized), keyed by email, each with
-   * its delivery route when that address is sendable (its domain verified).
+   * Which of these (workspace, normalized email) pairs are contacts, with their
+   * delivery route when it is sendable; one answer per lookup, in order (null:
+   * not a contact). One query for any number of lookups, so the sending path
+   * resolves a whole batch of requests at once.
    */
-  async findRecipients(workspaceId: string, emails: string[]): Promise<Map<string, Recipient>> {
-    const recipients = new Map<string, Recipient>();
-    if (emails.length === 0) return recipients;
-    const rows = await this.db.query(
-      `SELECT c.id, c.email, a.id AS address_id, a.email AS address_email, a.name AS address_name,
+  async findRecipients(lookups: RecipientLookup[]): Promise<(Recipient | null)[]> {
+    const found: (Recipient | null)[] = lookups.map(() => null);
+    if (lookups.length === 0) return found;
+    const rows = await this.sql.rows<RecipientRow>(
+      `SELECT l.ord, c.id, a.id AS address_id, a.email AS address_email, a.name AS address_name,
               d.id AS domain_id, d.name AS domain_name
-         FROM contacts c
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS l(workspace_id, email, ord)
+         JOIN contacts c ON c.workspace_id = l.workspace_id AND c.email = l.email
          LEFT JOIN addresses a ON a.id = c.delivery_address_id AND a.workspace_id = c.workspace_id
-         LEFT JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL
-        WHERE c.workspace_id = $1 AND c.email = ANY($2)`,
-      [workspaceId, emails],
+         LEFT JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL`,
+      [lookups.map((l) => l.workspaceId), lookups.map((l) => l.email)],
     );
     for (const row of rows) {
-      recipients.set(row.email, {
+      found[Number(row.ord) - 1] = {
         contactId: row.id,
         route: row.domain_id
           ? {
-              id: row.address_id,
-              email: row.address_email,
+              id: row.address_id!,
+              email: row.address_email!,
               name: row.address_name,
               domainId: row.domain_id,
-              domainName: row.domain_name,
+              domainName: row.domain_name!,
             }
           : null,
-      });
+      };
     }
-    return recipients;
+    return found;
   }
 
   private async find(workspaceId: string, id: string): Promise<Contact> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { TtlCache } from '@app/common';
 import { DomainsService } from '../addresses/domains.service';
 
 const TTL_MS = 60_000;
@@ -11,16 +12,16 @@ type SigningKey = NonNullable<Awaited<ReturnType<DomainsService['getSigningKey']
  */
 @Injectable()
 export class SigningKeys {
-  private readonly cache = new Map<string, { key: SigningKey | null; expiresAt: number }>();
+  private readonly cache = new TtlCache<string, { key: SigningKey | null }>(TTL_MS, 1000);
 
   constructor(private readonly domains: DomainsService) {}
 
   async get(workspaceId: string, domainId: string): Promise<SigningKey | null> {
     const cacheKey = `${workspaceId}:${domainId}`;
     const cached = this.cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return cached.key;
+    if (cached) return cached.key;
     const key = await this.domains.getSigningKey(workspaceId, domainId);
-    this.cache.set(cacheKey, { key, expiresAt: Date.now() + TTL_MS });
+    this.cache.set(cacheKey, { key });
     return key;
   }
 }

@@ -2,7 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { Sql } from '../../database/sql';
 import type { MessageStatus, RecipientType } from './message-status';
 
-export interface NewEmailRequest {
+export interface NewMessage {
+  id: string;
+  recipient: string;
+  type: RecipientType;
+  fromEmail: string;
+  contactId: string | null;
+}
+
+/** An accepted request: its content once, one message per recipient, and its idempotency key's answer. */
+export interface AcceptedRequest {
   id: string;
   workspaceId: string;
   fromEmail: string;
@@ -13,14 +22,8 @@ export interface NewEmailRequest {
   toRecipients: string[];
   headers: Record<string, string>;
   tag: string | null;
-}
-
-export interface NewMessage {
-  id: string;
-  recipient: string;
-  type: RecipientType;
-  fromEmail: string;
-  contactId: string | null;
+  messages: NewMessage[];
+  idempotency: { key: string; response: unknown } | null;
 }
 
 /** A claimed message with everything needed to deliver it. */
@@ -56,52 +59,55 @@ export class MessagesRepository {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Stores a request's content once and one `pending` message (+ event) per
-   * recipient, and marks its idempotency key done with the answer: one statement.
+   * Stores any number of accepted requests in one statement: each request's
+   * content once, one `pending` message and event per recipient, and its
+   * idempotency key marked done with its answer, so work and answer commit together.
    */
-  async insertRequest(
-    request: NewEmailRequest,
-    messages: NewMessage[],
-    idempotency: { key: string; response: unknown } | null = null,
-  ): Promise<Date> {
-    const row = await this.sql.one<{ created_at: Date }>(
+  async insertRequests(requests: AcceptedRequest[]): Promise<void> {
+    const messages = requests.flatMap((r) => r.messages.map((m) => ({ ...m, requestId: r.id })));
+    await this.sql.exec(
       `WITH req AS (
          INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         SELECT id, workspace_id, from_email, subject, html, text, reply_to, to_recipients::jsonb, headers::jsonb, tag
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[])
+                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
          RETURNING id, workspace_id, tag, created_at
        ), msg AS (
          INSERT INTO messages (id, workspace_id, request_id, recipient, type, from_email, contact_id, tag, status, created_at, updated_at)
          SELECT m.id, req.workspace_id, req.id, m.recipient, m.type, m.from_email, m.contact_id, req.tag, 'pending', req.created_at, req.created_at
-           FROM req, unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::uuid[]) AS m(id, recipient, type, from_email, contact_id)
+           FROM unnest($11::uuid[], $12::uuid[], $13::text[], $14::text[], $15::text[], $16::uuid[])
+                AS m(id, request_id, recipient, type, from_email, contact_id)
+           JOIN req ON req.id = m.request_id
          RETURNING id
        ), ev AS (
          INSERT INTO message_events (message_id, type) SELECT id, 'pending' FROM msg
-       ), idem AS (
-         UPDATE idempotency_keys SET status = 'done', response = $17, updated_at = now()
-          WHERE $16::text IS NOT NULL AND workspace_id = $2 AND key = $16
        )
-       SELECT created_at FROM req`,
+       UPDATE idempotency_keys k SET status = 'done', response = i.response::jsonb, updated_at = now()
+         FROM unnest($2::uuid[], $17::text[], $18::text[]) AS i(workspace_id, key, response)
+        WHERE i.key IS NOT NULL AND k.workspace_id = i.workspace_id AND k.key = i.key`,
       [
-        request.id,
-        request.workspaceId,
-        request.fromEmail,
-        request.subject,
-        request.html,
-        request.text,
-        request.replyTo,
-        JSON.stringify(request.toRecipients),
-        JSON.stringify(request.headers),
-        request.tag,
+        requests.map((r) => r.id),
+        requests.map((r) => r.workspaceId),
+        requests.map((r) => r.fromEmail),
+        requests.map((r) => r.subject),
+        requests.map((r) => r.html),
+        requests.map((r) => r.text),
+        requests.map((r) => r.replyTo),
+        requests.map((r) => JSON.stringify(r.toRecipients)),
+        requests.map((r) => JSON.stringify(r.headers)),
+        requests.map((r) => r.tag),
         messages.map((m) => m.id),
+        messages.map((m) => m.requestId),
         messages.map((m) => m.recipient),
         messages.map((m) => m.type),
         messages.map((m) => m.fromEmail),
         messages.map((m) => m.contactId),
-        idempotency?.key ?? null,
-        idempotency ? JSON.stringify(idempotency.response) : null,
+        requests.map((r) => r.idempotency?.key ?? null),
+        requests.map((r) => (r.idempotency ? JSON.stringify(r.idempotency.response) : null)),
       ],
+      'insert-requests',
     );
-    return row!.created_at;
   }
 
   /**
