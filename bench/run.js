@@ -269,7 +269,7 @@ async function waitHealthy(proc, url, timeoutMs = 60_000) {
 function profileArgs(enabled) {
   if (!enabled) return [];
   fs.mkdirSync(PROFILE_DIR, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '-r', path.join(__dirname, 'lib', 'exit-on-signal.js')];
+  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
 }
 
 async function startApp(role, sinkUrl, { profile = false, extraEnv = {} } = {}) {
