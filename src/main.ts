@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { INestApplication, Logger } from '@nestjs/common';
+import { INestApplicationContext, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
@@ -17,17 +18,20 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
+  const module = AppModule.forRoot(config);
+  if (config.role === 'worker') {
+    // No HTTP server, routes or docs: only the providers (queue consumer, sweeper).
+    const worker = await NestFactory.createApplicationContext(module, { bufferLogs: true });
+    worker.useLogger(worker.get(Logger));
+    closeOnSignals(worker);
+    await worker.init();
+    worker.get(Logger).log('Worker started');
+    return;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true });
   configureApp(app);
   closeOnSignals(app);
-  if (config.role === 'worker') {
-    await app.init();
-  } else {
-    await app.listen(config.port);
-  }
+  await app.listen(config.port);
 }
 
 /** Longest a shutdown may take before the process gives up on it. */
@@ -38,9 +42,9 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
  * (see DeliveryWorker), close connections, exit 0. Nest's own
  * enableShutdownHooks would re-raise the signal and end with its status instead.
  */
-function closeOnSignals(app: INestApplication): void {
+function closeOnSignals(app: INestApplicationContext): void {
   const shutdown = (signal: NodeJS.Signals) => {
-    const logger = new Logger('Shutdown');
+    const logger = new NestLogger('Shutdown');
     logger.log(`${signal} received, shutting down`);
     setTimeout(() => {
       logger.error(`Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms, exiting`);

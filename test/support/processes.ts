@@ -30,7 +30,7 @@ process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 /**
  * Starts the production build (dist/, built by the test run's global setup)
  * as its own process and waits until it is ready: /health answers 200 for an
- * HTTP role, the "successfully started" log line for a worker.
+ * HTTP role, the "Worker started" log line for a worker.
  */
 export async function startAppProcess(env: Record<string, string>, timeoutMs = 20000): Promise<AppProcess> {
   const port = await freePort();
@@ -57,7 +57,7 @@ export async function startAppProcess(env: Record<string, string>, timeoutMs = 2
     if (exitCode !== undefined)
       throw new Error(`app process exited early (${exitCode}):\n${output.slice(-3000)}`);
     const ready = isWorker
-      ? output.includes('successfully started')
+      ? output.includes('Worker started')
       : await fetch(`http://127.0.0.1:${port}/health`)
           .then((res) => res.status === 200)
           .catch(() => false);
