@@ -39,14 +39,26 @@ function withDatabase(url: string, name: string): string {
  * with a database and a QUEUE_PREFIX of its own: tests never share queues or
  * rows with another test file. close() drops the database and the queue keys.
  */
+/** A URL for a new database of this test run's own, next to TEST_DATABASE_URL. */
+export function newDatabaseUrl(kind = 'test'): string {
+  return withDatabase(BASE_DATABASE_URL, uniqueName(kind));
+}
+
+/** A QUEUE_PREFIX of this test run's own. */
+export function newQueuePrefix(): string {
+  return uniqueName('q');
+}
+
+export const TEST_REDIS_URL = BASE_REDIS_URL;
+
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = env.DATABASE_URL ?? withDatabase(BASE_DATABASE_URL, uniqueName('test'));
+  const databaseUrl = env.DATABASE_URL ?? newDatabaseUrl();
   const config = loadConfig({
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_RPS: '0',
     REDIS_URL: BASE_REDIS_URL,
-    QUEUE_PREFIX: uniqueName('q'),
+    QUEUE_PREFIX: newQueuePrefix(),
     SMTP_URL: 'smtp://127.0.0.1:1',
     ...env,
     DATABASE_URL: databaseUrl,

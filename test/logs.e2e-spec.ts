@@ -1,0 +1,95 @@
+import {
+  ADMIN_TOKEN,
+  deleteKeys,
+  dropDatabase,
+  newDatabaseUrl,
+  newQueuePrefix,
+  TEST_REDIS_URL as REDIS_URL,
+} from './support/app';
+import { AppProcess, startAppProcess } from './support/processes';
+
+const DATABASE_URL = newDatabaseUrl('logs');
+const QUEUE_PREFIX = newQueuePrefix();
+
+describe('logs', () => {
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    app = await startAppProcess({
+      APP_ROLE: 'api',
+      LOG_LEVEL: 'info',
+      ADMIN_TOKEN,
+      DATABASE_URL,
+      REDIS_URL,
+      QUEUE_PREFIX,
+    });
+  });
+  afterAll(async () => {
+    await app.kill('SIGTERM');
+    await dropDatabase(DATABASE_URL);
+    await deleteKeys(REDIS_URL, QUEUE_PREFIX);
+  });
+
+  const call = async (method: string, path: string, token: string, body?: unknown, headers = {}) => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { data: Record<string, string> } };
+  };
+
+  it('are JSON lines with a request id, and never hold tokens, keys or idempotency keys', async () => {
+    const user = await call('POST', '/admin/v1/users', ADMIN_TOKEN, {
+      email: 'logs@owner.test',
+      email_verified: true,
+      features: { 'smtp.enabled': true },
+    });
+    const ws = await call('POST', '/admin/v1/workspaces', ADMIN_TOKEN, {
+      name: 'logs',
+      owner_id: user.body.data.id,
+    });
+    const key = await call('POST', `/admin/v1/workspaces/${ws.body.data.id}/api-keys`, ADMIN_TOKEN, {
+      name: 'k',
+    });
+    const token = key.body.data.token;
+    const domain = await call('POST', '/v1/domains', token, { name: 'logs.developer.test' });
+    expect(domain.status).toBe(201);
+    await call('POST', `/admin/v1/domains/${domain.body.data.id}/verify`, ADMIN_TOKEN);
+    await call('POST', '/v1/addresses', token, { email: 'me@logs.developer.test' });
+    const sent = await call(
+      'POST',
+      '/v1/emails',
+      token,
+      { from: 'me@logs.developer.test', to: ['x@example.test'], subject: 's', text: 't' },
+      { 'Idempotency-Key': 'secret-idempotency-key', 'X-Request-Id': 'trace-me-42' },
+    );
+    expect(sent.status).toBe(202);
+    await call('GET', '/v1/no-such-route', 'lp_garbage_token_value');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const lines = app
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
+    const parsed = lines.map((line) => JSON.parse(line) as { req?: { id?: string; url?: string } });
+    const requestLines = parsed.filter((entry) => entry.req);
+    expect(requestLines.length).toBeGreaterThanOrEqual(8);
+    expect(requestLines.every((entry) => typeof entry.req?.id === 'string')).toBe(true);
+    expect(
+      requestLines.some((entry) => entry.req?.id === 'trace-me-42' && entry.req?.url === '/v1/emails'),
+    ).toBe(true);
+
+    const output = app.output();
+    expect(output).toContain('[redacted]');
+    for (const secret of [
+      token,
+      ADMIN_TOKEN,
+      'lp_garbage_token_value',
+      'secret-idempotency-key',
+      'PRIVATE KEY',
+    ]) {
+      expect(output).not.toContain(secret);
+    }
+  });
+});
