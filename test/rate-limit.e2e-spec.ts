@@ -20,12 +20,26 @@ describe('rate limit per API key, across instances', () => {
   /** Waits for the start of a new second, so a burst falls into one one-second window. */
   const startOfSecond = () => new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
 
+  /**
+   * Fires `burst` at the start of a second; tries again when the burst ran over
+   * into the next second (a loaded machine), so its answers come from one window.
+   */
+  async function inOneWindow<T>(burst: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await startOfSecond();
+      const started = Date.now();
+      const result = await burst();
+      if (Math.floor(Date.now() / 1000) === Math.floor(started / 1000) || attempt === 5) return result;
+    }
+  }
+
   it('lets RATE_LIMIT_RPS requests per second through in all, then answers 429 with Retry-After', async () => {
     const ws = await createWorkspace(a);
-    await startOfSecond();
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        (i % 2 ? a : b).http.get('/v1/api-keys').set('Authorization', `Bearer ${ws.token}`),
+    const responses = await inOneWindow(() =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).http.get('/v1/api-keys').set('Authorization', `Bearer ${ws.token}`),
+        ),
       ),
     );
     const ok = responses.filter((r) => r.status === 200);
@@ -42,11 +56,21 @@ describe('rate limit per API key, across instances', () => {
   it('counts each key separately', async () => {
     const one = await createWorkspace(a);
     const two = await createWorkspace(a);
-    await startOfSecond();
-    const burst = await Promise.all(
-      Array.from({ length: 8 }, () => a.http.get('/v1/api-keys').set('Authorization', `Bearer ${one.token}`)),
+    const [ones, twos] = await inOneWindow(() =>
+      Promise.all([
+        Promise.all(
+          Array.from({ length: 8 }, () =>
+            a.http.get('/v1/api-keys').set('Authorization', `Bearer ${one.token}`),
+          ),
+        ),
+        Promise.all(
+          Array.from({ length: 5 }, () =>
+            b.http.get('/v1/api-keys').set('Authorization', `Bearer ${two.token}`),
+          ),
+        ),
+      ]),
     );
-    expect(burst.filter((r) => r.status === 429).length).toBeGreaterThan(0);
-    await b.http.get('/v1/api-keys').set('Authorization', `Bearer ${two.token}`).expect(200);
+    expect(ones.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(twos.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
   });
 });
