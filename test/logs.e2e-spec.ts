@@ -2,11 +2,14 @@ import {
   ADMIN_TOKEN,
   deleteKeys,
   dropDatabase,
+  eventually,
   newDatabaseUrl,
   newQueuePrefix,
   TEST_REDIS_URL as REDIS_URL,
 } from './support/app';
+import Redis from 'ioredis';
 import { AppProcess, startAppProcess } from './support/processes';
+import { startRedisServer } from './support/redis-server';
 
 const DATABASE_URL = newDatabaseUrl('logs');
 const QUEUE_PREFIX = newQueuePrefix();
@@ -90,6 +93,31 @@ describe('logs', () => {
       'PRIVATE KEY',
     ]) {
       expect(output).not.toContain(secret);
+    }
+  });
+});
+
+describe('start-up checks', () => {
+  it('warns when Redis may evict queued jobs (maxmemory-policy other than noeviction)', async () => {
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url);
+    await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    client.disconnect();
+    const databaseUrl = newDatabaseUrl('logs');
+    const app = await startAppProcess({ APP_ROLE: 'api', DATABASE_URL: databaseUrl, REDIS_URL: redis.url });
+    try {
+      const warned = () =>
+        app
+          .output()
+          .split('\n')
+          .some(
+            (line) => line.startsWith('{') && /maxmemory-policy is "allkeys-lru"/.test(JSON.parse(line).msg),
+          );
+      await eventually(async () => warned(), { timeoutMs: 5000, what: 'the maxmemory-policy warning' });
+    } finally {
+      await app.kill('SIGTERM');
+      await dropDatabase(databaseUrl);
+      await redis.close();
     }
   });
 });
