@@ -28,7 +28,10 @@ async function bootstrap(): Promise<void> {
     worker.get(Logger).log('Worker started');
     return;
   }
-  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bodyParser: false,
+    bufferLogs: true,
+  });
   configureApp(app);
   closeOnSignals(app);
   await app.listen(config.port);

@@ -1,5 +1,9 @@
 import { createTestApp, createWorkspace, TestApp } from './support/app';
 
+interface OpenApiOperation {
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+
 describe('foundation', () => {
   let t: TestApp;
 
@@ -187,6 +191,21 @@ describe('foundation', () => {
     );
     expect(doc.body.components.securitySchemes).toHaveProperty('api-key');
     expect(doc.body.components.schemas.CreateUserDto.properties.email).toMatchObject({ type: 'string' });
+    const undocumented = Object.entries(
+      doc.body.paths as Record<string, Record<string, OpenApiOperation>>,
+    ).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, op]) =>
+          Object.entries(op.responses).every(
+            ([status, res]) => status !== '204' && !res.content?.['application/json'],
+          ),
+        )
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(undocumented).toEqual([]);
+    expect(doc.body.paths['/v1/emails'].post.responses['202'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AcceptedEmailResponse',
+    });
     const ui = await t.http.get('/docs').expect(200);
     expect(ui.text).toContain('swagger-ui');
   });

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { isUuid, NotFoundError, Page, PageQueryDto } from '@app/common';
+import { isUuid, NotFoundError, PageQueryDto } from '@app/common';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysService } from './api-keys.service';
 import { Auth, AuthContext } from './auth-context';
-import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { ApiKeyPage, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
 
 /** The workspace's own API keys. */
 @ApiTags('api-keys')
@@ -16,13 +16,13 @@ export class ApiKeysController {
 
   /** Lists the workspace's active keys (never their tokens). */
   @Get()
-  list(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<Page<ApiKeyDto>> {
+  list(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<ApiKeyPage> {
     return this.apiKeys.list(auth.workspaceId, page);
   }
 
   /** Creates a key; its token is shown only in this answer. */
   @Post()
-  async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<{ data: CreatedApiKeyDto }> {
+  async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     return { data: await this.apiKeys.create(auth.workspaceId, dto.name) };
   }
 

@@ -5,7 +5,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
 import { IDEMPOTENCY_HEADER, IdempotencyKeyGuard } from '../idempotency/idempotency-key.guard';
 import { idempotentRequest } from '../idempotency/idempotency.service';
-import { AcceptedEmailDto, SendEmailDto } from './dto/send-email.dto';
+import { AcceptedEmailResponse, SendEmailDto } from './dto/send-email.dto';
 import { EmailsService } from './emails.service';
 import { SendingAllowedGuard } from './sending-allowed.guard';
 
@@ -36,7 +36,7 @@ export class EmailsController {
     @Body() dto: SendEmailDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: AcceptedEmailDto }> {
+  ): Promise<AcceptedEmailResponse> {
     const key = req.headers[IDEMPOTENCY_HEADER];
     const { result, replayed } = await this.emails.send(
       auth.workspaceId,

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Page, PageQueryDto } from '@app/common';
+import { PageQueryDto } from '@app/common';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
-import { CreateSuppressionDto, SuppressionDto } from './dto/suppression.dto';
+import { CreateSuppressionDto, SuppressionPage, SuppressionResponse } from './dto/suppression.dto';
 import { SuppressionsService } from './suppressions.service';
 
 /** Addresses this workspace never sends to: hard bounces and manual entries. */
@@ -17,7 +17,7 @@ export class SuppressionsController {
 
   /** Lists suppressed addresses, newest first. */
   @Get()
-  list(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<Page<SuppressionDto>> {
+  list(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<SuppressionPage> {
     return this.suppressions.list(auth.workspaceId, page);
   }
 
@@ -27,7 +27,7 @@ export class SuppressionsController {
     @Auth() auth: AuthContext,
     @Body() dto: CreateSuppressionDto,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<{ data: SuppressionDto }> {
+  ): Promise<SuppressionResponse> {
     const { created, suppression } = await this.suppressions.add(auth.workspaceId, dto.email, 'manual');
     res.status(created ? 201 : 200);
     return { data: suppression };

@@ -70,3 +70,11 @@ export class WorkspaceDto {
     return { id: workspace.id, name: workspace.name, owner_id: workspace.ownerId };
   }
 }
+
+export class UserResponse {
+  data: UserDto;
+}
+
+export class WorkspaceResponse {
+  data: WorkspaceDto;
+}

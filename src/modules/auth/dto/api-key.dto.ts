@@ -26,3 +26,13 @@ export class CreatedApiKeyDto {
   /** The bearer token. Shown only in this answer; store it now. @example "lp_4fJ0xQm3…" */
   token: string;
 }
+
+export class CreatedApiKeyResponse {
+  data: CreatedApiKeyDto;
+}
+
+export class ApiKeyPage {
+  data: ApiKeyDto[];
+  /** Pass as `cursor` to get the next page; null on the last one. */
+  next_cursor: string | null;
+}

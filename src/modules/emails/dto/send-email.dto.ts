@@ -154,3 +154,7 @@ export class AcceptedEmailDto {
   message_count: number;
   messages: AcceptedMessageDto[];
 }
+
+export class AcceptedEmailResponse {
+  data: AcceptedEmailDto;
+}

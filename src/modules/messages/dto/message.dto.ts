@@ -51,3 +51,13 @@ export class MessageDto extends MessageSummaryDto {
   /** Every status the message entered, oldest first. */
   events: MessageEventDto[];
 }
+
+export class MessageResponse {
+  data: MessageDto;
+}
+
+export class MessagePage {
+  data: MessageSummaryDto[];
+  /** Pass as `cursor` to get the next page; null on the last one. */
+  next_cursor: string | null;
+}

@@ -13,3 +13,13 @@ export class SuppressionDto {
   reason: string;
   created_at: Date;
 }
+
+export class SuppressionResponse {
+  data: SuppressionDto;
+}
+
+export class SuppressionPage {
+  data: SuppressionDto[];
+  /** Pass as `cursor` to get the next page; null on the last one. */
+  next_cursor: string | null;
+}
