@@ -13,3 +13,16 @@ export const DeliveryJob = {
 export interface SendJobData {
   messageId: string;
 }
+
+/**
+ * Bull job ids, one per delivery attempt of a message: queuing the same
+ * attempt twice (the API and the sweeper, two sweepers) adds one job.
+ */
+export const DeliveryJobId = {
+  /** The first attempt: the message uuid itself. */
+  first: (messageId: string) => messageId,
+  /** Attempt `attempt` after a deferral. */
+  retry: (messageId: string, attempt: number) => `${messageId}-r${attempt}`,
+  /** A retry of attempt `attempt`, whose worker died holding the message. */
+  recovery: (messageId: string, attempt: number) => `${messageId}-l${attempt}`,
+};

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { DELIVERY_QUEUE, DeliveryJob, SendJobData } from './delivery.jobs';
+import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobId, SendJobData } from './delivery.jobs';
 
 const ERROR_REPORT_INTERVAL_MS = 10_000;
 
@@ -40,7 +40,7 @@ export class DeliveryProducer {
 
   /** First delivery attempt of newly accepted messages. Answers whether Redis took them in time. */
   enqueue(messageIds: string[]): Promise<boolean> {
-    return this.add(messageIds.map((messageId) => ({ messageId, jobId: messageId })));
+    return this.add(messageIds.map((messageId) => ({ messageId, jobId: DeliveryJobId.first(messageId) })));
   }
 
   async add(jobs: QueuedJob[]): Promise<boolean> {

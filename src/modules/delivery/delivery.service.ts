@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
 import { MessagesRepository, DeliverableMessage } from '../messages/messages.repository';
 import { SuppressionsService } from '../suppressions/suppressions.service';
+import { DeliveryJobId } from './delivery.jobs';
 import { DeliveryProducer } from './delivery.producer';
 import { SigningKeys } from './signing-keys';
 import { classifySmtpError, retryDelayMs } from './smtp-reply';
@@ -70,7 +71,7 @@ export class DeliveryService {
         nextAttemptAt,
       );
       if (outcome === 'deferred') {
-        await this.producer.add([{ messageId, jobId: `${messageId}-r${attempt + 1}`, delayMs }]);
+        await this.producer.add([{ messageId, jobId: DeliveryJobId.retry(messageId, attempt + 1), delayMs }]);
       }
       return outcome;
     }

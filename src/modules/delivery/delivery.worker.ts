@@ -10,7 +10,7 @@ import type { Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { MessagesRepository } from '../messages/messages.repository';
-import { DELIVERY_QUEUE, DeliveryJob, SendJobData } from './delivery.jobs';
+import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobId, SendJobData } from './delivery.jobs';
 import { DeliveryProducer, QueuedJob } from './delivery.producer';
 import { DeliveryService } from './delivery.service';
 import { MAIL_TRANSPORT, MailTransport } from './transports/mail-transport';
@@ -71,7 +71,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       const jobs: QueuedJob[] = stranded.map(({ id, status, attempts }) => ({
         messageId: id,
         jobId:
-          status === 'pending' ? id : status === 'deferred' ? `${id}-r${attempts + 1}` : `${id}-l${attempts}`,
+          status === 'pending'
+            ? DeliveryJobId.first(id)
+            : status === 'deferred'
+              ? DeliveryJobId.retry(id, attempts + 1)
+              : DeliveryJobId.recovery(id, attempts),
       }));
       await this.producer.add(jobs);
       return jobs.length;
