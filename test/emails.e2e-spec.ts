@@ -102,6 +102,7 @@ describe('POST /v1/emails', () => {
       ['subject with a line break', { subject: 'Hi\r\nBcc: x@example.test' }, ['subject']],
       ['subject over 998 characters', { subject: 'x'.repeat(999) }, ['subject']],
       ['neither html nor text', { text: undefined }, ['html', 'text']],
+      ['html and text both empty', { text: '', html: '' }, ['html', 'text']],
       ['html not a string', { html: 42 }, ['html']],
       ['no recipient', { to: [] }, ['to']],
       ['to not an array', { to: 'someone@example.test' }, ['to']],

@@ -42,20 +42,19 @@ export function uniqueRecipients(to: unknown, bcc: unknown): Set<string> {
   );
 }
 
-/** `html` / `text`: each optional, a string when given, but at least one of the two. */
+const isAbsent = (value: unknown) => value === undefined || value === null || value === '';
+
+/** `html` / `text`: each optional, a string when given, but at least one of the two not empty. */
 function IsBodyPart(other: 'html' | 'text'): PropertyDecorator {
   return ValidateBy({
     name: 'isBodyPart',
     validator: {
-      validate: (value: unknown, args?: ValidationArguments) => {
-        if (value === undefined || value === null) {
-          const otherValue = (args?.object as Record<string, unknown>)[other];
-          return otherValue !== undefined && otherValue !== null;
-        }
-        return typeof value === 'string';
-      },
+      validate: (value: unknown, args?: ValidationArguments) =>
+        isAbsent(value)
+          ? !isAbsent((args?.object as Record<string, unknown>)[other])
+          : typeof value === 'string',
       defaultMessage: (args?: ValidationArguments) =>
-        args?.value === undefined || args?.value === null
+        isAbsent(args?.value)
           ? 'at least one of html and text is required'
           : `${args?.property} must be a string`,
     },
