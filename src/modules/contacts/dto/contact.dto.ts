@@ -1,3 +1,4 @@
+import { OmitType } from '@nestjs/swagger';
 import { IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import { IsName, IsNormalizedEmail, PageQueryDto } from '@app/common';
 import type { Contact } from '../entities/contact.entity';
@@ -30,27 +31,15 @@ export class CreateContactDto {
   delivery_address_id?: string | null;
 }
 
-/** Fields left out stay as they are; `null` clears a name or the delivery route. */
-export class UpdateContactDto {
+/**
+ * Fields left out stay as they are; `null` clears a name or the delivery route
+ * (`delivery_address_id`).
+ */
+export class UpdateContactDto extends OmitType(CreateContactDto, ['email'] as const) {
   /** Trimmed and lower-cased; unique per workspace. @example "ada@example.com" */
   @ValidateIf((_, value) => value !== undefined)
   @IsNormalizedEmail()
   email?: string;
-
-  /** @example "Ada" */
-  @IsOptional()
-  @IsName()
-  first_name?: string | null;
-
-  /** @example "Lovelace" */
-  @IsOptional()
-  @IsName()
-  last_name?: string | null;
-
-  /** A sender address of this workspace, or `null` to clear the route. @example null */
-  @IsOptional()
-  @IsUUID('all', { message: ADDRESS_ID_MESSAGE })
-  delivery_address_id?: string | null;
 }
 
 export class ContactQueryDto extends PageQueryDto {
