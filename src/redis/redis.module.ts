@@ -14,7 +14,8 @@ import { REDIS } from './redis.token';
 
 /**
  * A Redis connection for short commands (health, rate limits). It never queues
- * commands while disconnected: a call fails fast instead of waiting for Redis.
+ * commands while disconnected and gives up on one after a second: a call
+ * fails fast instead of waiting for Redis.
  */
 @Global()
 @Module({
@@ -28,6 +29,7 @@ import { REDIS } from './redis.token';
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,
           connectTimeout: 2000,
+          commandTimeout: 1000,
           retryStrategy: (times) => Math.min(times * 200, 2000),
         });
         let reported = false;

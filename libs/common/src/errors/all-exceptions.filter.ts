@@ -38,6 +38,26 @@ function fromBodyParser(exception: unknown): AppError | null {
   return null;
 }
 
+/** Connection-level failures of PostgreSQL (pg and SQLSTATE class 08, shutdown 57P0x). */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+function isUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) ||
+    (typeof message === 'string' &&
+      /timeout exceeded when trying to connect|Connection terminated/i.test(message))
+  );
+}
+
 /** The single place that turns any thrown value into the SPEC §3 JSON envelope. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -70,6 +90,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
             : exception.message;
         return { status, body: { error: HTTP_CODES[status] ?? 'bad_request', message } };
       }
+    }
+    if (isUnavailable(exception)) {
+      this.logger.error({ err: exception }, 'Database unavailable');
+      return {
+        status: 503,
+        body: { error: 'service_unavailable', message: 'The database is unavailable; retry shortly' },
+        headers: { 'Retry-After': '5' },
+      };
     }
     const errorId = randomUUID();
     this.logger.error(

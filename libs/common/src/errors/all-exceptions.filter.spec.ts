@@ -1,0 +1,51 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { AllExceptionsFilter } from './all-exceptions.filter';
+import { ConflictError, RateLimitedError } from './app-error';
+
+describe('AllExceptionsFilter.toEnvelope', () => {
+  const filter = new AllExceptionsFilter();
+  (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
+
+  it('maps domain errors with their code, extra fields and headers', () => {
+    expect(filter.toEnvelope(new ConflictError('dup', 'idempotency_key_reused'))).toEqual({
+      status: 409,
+      body: { error: 'idempotency_key_reused', message: 'dup' },
+      headers: {},
+    });
+    expect(filter.toEnvelope(new RateLimitedError(1)).headers).toEqual({ 'Retry-After': '1' });
+  });
+
+  it('maps body-parser failures wrapped by Nest', () => {
+    const parse = new BadRequestException('Unexpected token', { cause: { type: 'entity.parse.failed' } });
+    expect(filter.toEnvelope(parse).body.error).toBe('invalid_json');
+    const large = new BadRequestException('too large', { cause: { type: 'entity.too.large' } });
+    expect(filter.toEnvelope(large)).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+  });
+
+  it('maps Nest 4xx exceptions to their code', () => {
+    expect(filter.toEnvelope(new NotFoundException('Cannot GET /x'))).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'Cannot GET /x' },
+    });
+  });
+
+  it('answers 503 when the database cannot be reached', () => {
+    for (const error of [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      new Error('timeout exceeded when trying to connect'),
+    ]) {
+      expect(filter.toEnvelope(error)).toMatchObject({ status: 503, body: { error: 'service_unavailable' } });
+    }
+  });
+
+  it('answers anything else with a 500 that leaks nothing', () => {
+    const envelope = filter.toEnvelope(new TypeError('secret internals at line 42'));
+    expect(envelope.status).toBe(500);
+    expect(envelope.body).toEqual({
+      error: 'internal_error',
+      message: 'Internal server error',
+      error_id: expect.any(String),
+    });
+  });
+});
