@@ -248,6 +248,7 @@ function appEnv(role, port, sinkUrl, extra = {}) {
     ADMIN_TOKEN,
     DKIM_ENCRYPTION_KEY,
     RATE_LIMIT_RPS: '0',
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     ...extra,
   };
 }
