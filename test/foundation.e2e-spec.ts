@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { createTestApp, createWorkspace, TestApp } from './support/app';
 
 interface OpenApiOperation {
@@ -208,6 +209,11 @@ describe('foundation', () => {
     });
     const ui = await t.http.get('/docs').expect(200);
     expect(ui.text).toContain('swagger-ui');
+  });
+
+  it('the migrations build exactly the schema the entities describe (migration:generate finds nothing)', async () => {
+    const pending = await t.app.get(DataSource).driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
   });
 
   it('health answers 200 when PostgreSQL and Redis answer', async () => {

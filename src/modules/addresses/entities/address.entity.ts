@@ -1,7 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Workspace } from '../../auth/entities/workspace.entity';
+import { Domain } from './domain.entity';
 
 /** A sender address on one of the workspace's domains. Sendable is read from the domain, never stored. */
 @Entity('addresses')
+@Index('addresses_workspace_email_key', { synchronize: false })
+@Index('addresses_workspace_idx', { synchronize: false })
+@Index('addresses_domain_idx', { synchronize: false })
 export class Address {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -9,8 +14,16 @@ export class Address {
   @Column({ name: 'workspace_id', type: 'uuid' })
   workspaceId: string;
 
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id', foreignKeyConstraintName: 'addresses_workspace_id_fkey' })
+  workspace?: Workspace;
+
   @Column({ name: 'domain_id', type: 'uuid' })
   domainId: string;
+
+  @ManyToOne(() => Domain, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'domain_id', foreignKeyConstraintName: 'addresses_domain_id_fkey' })
+  domain?: Domain;
 
   /** Normalized (trimmed, lower-cased), unique per workspace. */
   @Column({ type: 'varchar', length: 254 })

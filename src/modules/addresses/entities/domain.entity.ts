@@ -1,12 +1,19 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Workspace } from '../../auth/entities/workspace.entity';
 
 @Entity('domains')
+@Index('domains_workspace_name_key', { synchronize: false })
+@Index('domains_workspace_idx', { synchronize: false })
 export class Domain {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column({ name: 'workspace_id', type: 'uuid' })
   workspaceId: string;
+
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id', foreignKeyConstraintName: 'domains_workspace_id_fkey' })
+  workspace?: Workspace;
 
   /** Normalized hostname, unique per workspace. */
   @Column({ type: 'varchar', length: 253 })

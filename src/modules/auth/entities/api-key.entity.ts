@@ -1,12 +1,19 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Workspace } from './workspace.entity';
 
 @Entity('api_keys')
+@Index('api_keys_token_hash_key', { synchronize: false })
+@Index('api_keys_workspace_idx', { synchronize: false })
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column({ name: 'workspace_id', type: 'uuid' })
   workspaceId: string;
+
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id', foreignKeyConstraintName: 'api_keys_workspace_id_fkey' })
+  workspace?: Workspace;
 
   @Column({ type: 'varchar', length: 200 })
   name: string;
