@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { startRedisServer, RedisServerHandle } from './support/redis-server';
 import { createSender, Sender } from './support/sending';
@@ -85,6 +86,50 @@ describe('Redis down while sending', () => {
       const uuids = await sendMany(`round${round}-`, 10);
       await allSent(uuids);
       expect(receivedWith(`round${round}-`)).toHaveLength(10);
+    }
+  });
+});
+
+describe('Redis losing its data', () => {
+  it('re-queues stored messages whose jobs vanished, and delivers each once', async () => {
+    const redis = await startRedisServer();
+    const smtp = await startSmtpSink();
+    const api = await createTestApp({ APP_ROLE: 'api', REDIS_URL: redis.url, SMTP_URL: smtp.url });
+    let worker: TestApp | undefined;
+    try {
+      const ws = await createWorkspace(api);
+      const sender = await createSender(api, ws);
+      const recipients = Array.from({ length: 20 }, (_, i) => `lost${i}@example.test`);
+      await ws
+        .api('post', '/v1/emails')
+        .send({ from: sender.email, to: recipients, subject: 'lost', text: 'x' })
+        .expect(202);
+      const probe = new Redis(redis.url);
+      expect(await probe.keys(`${api.config.queuePrefix}:*`)).not.toHaveLength(0);
+      probe.disconnect();
+
+      await redis.kill();
+      await redis.start();
+      worker = await createTestApp({
+        APP_ROLE: 'worker',
+        DATABASE_URL: api.config.databaseUrl,
+        QUEUE_PREFIX: api.config.queuePrefix,
+        REDIS_URL: redis.url,
+        SMTP_URL: smtp.url,
+        SWEEP_INTERVAL_MS: '250',
+        SWEEP_GRACE_MS: '500',
+      });
+      await smtp.waitFor(20, 20000);
+      await eventually(async () => {
+        const { rows } = await api.db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'sent'`);
+        return rows[0].n === 20;
+      });
+      expect(smtp.messages.map((m) => m.envelopeTo[0]).sort()).toEqual([...recipients].sort());
+    } finally {
+      await worker?.close();
+      await api.close();
+      await smtp.close();
+      await redis.close();
     }
   });
 });
