@@ -9,6 +9,7 @@ import {
 } from './support/app';
 import Redis from 'ioredis';
 import { AppProcess, startAppProcess } from './support/processes';
+import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 import { startRedisServer } from './support/redis-server';
 
 const DATABASE_URL = newDatabaseUrl('logs');
@@ -16,10 +17,13 @@ const QUEUE_PREFIX = newQueuePrefix();
 
 describe('logs', () => {
   let app: AppProcess;
+  let smtp: SmtpSink;
 
   beforeAll(async () => {
+    smtp = await startSmtpSink();
     app = await startAppProcess({
-      APP_ROLE: 'api',
+      APP_ROLE: 'all',
+      SMTP_URL: smtp.url,
       LOG_LEVEL: 'info',
       ADMIN_TOKEN,
       DATABASE_URL,
@@ -29,6 +33,7 @@ describe('logs', () => {
   });
   afterAll(async () => {
     await app.kill('SIGTERM');
+    await smtp.close();
     await dropDatabase(DATABASE_URL);
     await deleteKeys(REDIS_URL, QUEUE_PREFIX);
   });
@@ -69,7 +74,20 @@ describe('logs', () => {
     );
     expect(sent.status).toBe(202);
     await call('GET', '/v1/no-such-route', 'lp_garbage_token_value');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await smtp.waitFor(1);
+    const delivered = () =>
+      app
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { requestId?: string; outcome?: string; msg?: string })
+        .find((entry) => entry.outcome === 'sent');
+    const deliveryLine = await eventually(async () => delivered(), { what: 'the delivery log line' });
+    expect(deliveryLine).toMatchObject({
+      requestId: 'trace-me-42',
+      outcome: 'sent',
+      msg: expect.stringMatching(/ sent$/),
+    });
 
     const lines = app
       .output()

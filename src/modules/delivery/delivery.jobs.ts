@@ -12,6 +12,8 @@ export const DeliveryJob = {
 /** Jobs carry ids, never content: no addresses or bodies live in Redis. */
 export interface SendJobData {
   messageId: string;
+  /** The HTTP request that accepted the message, to follow it into the worker's logs. */
+  requestId?: string;
 }
 
 /**

@@ -12,6 +12,7 @@ const JOB_OPTIONS: JobOptions = { removeOnComplete: true, removeOnFail: true, at
 
 export interface QueuedJob {
   messageId: string;
+  requestId?: string;
   /** Bull job id: the message uuid for a first attempt, so queuing twice adds one job. */
   jobId: string;
   delayMs?: number;
@@ -39,8 +40,8 @@ export class DeliveryProducer {
   }
 
   /** First delivery attempt of newly accepted messages. Answers whether Redis took them in time. */
-  enqueue(messageIds: string[]): Promise<boolean> {
-    return this.add(messageIds.map((messageId) => ({ messageId, jobId: DeliveryJobId.first(messageId) })));
+  enqueue(messages: { messageId: string; requestId?: string }[]): Promise<boolean> {
+    return this.add(messages.map((m) => ({ ...m, jobId: DeliveryJobId.first(m.messageId) })));
   }
 
   async add(jobs: QueuedJob[]): Promise<boolean> {
@@ -50,9 +51,9 @@ export class DeliveryProducer {
       return false;
     }
     const added = this.queue.addBulk(
-      jobs.map(({ messageId, jobId, delayMs }) => ({
+      jobs.map(({ messageId, requestId, jobId, delayMs }) => ({
         name: DeliveryJob.Send,
-        data: { messageId },
+        data: requestId ? { messageId, requestId } : { messageId },
         opts: { ...JOB_OPTIONS, jobId, delay: delayMs },
       })),
     );

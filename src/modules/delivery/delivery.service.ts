@@ -33,7 +33,14 @@ export class DeliveryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async deliver(messageId: string): Promise<DeliveryOutcome> {
+  async deliver(messageId: string, requestId?: string): Promise<DeliveryOutcome> {
+    const outcome = await this.attempt(messageId);
+    if (outcome !== 'skipped')
+      this.logger.log({ messageId, requestId, outcome }, `Message ${messageId} ${outcome}`);
+    return outcome;
+  }
+
+  private async attempt(messageId: string): Promise<DeliveryOutcome> {
     const message = await this.messages.claim(messageId, this.config.delivery.leaseMs);
     if (!message) return 'skipped';
     const { attempt } = message;

@@ -40,7 +40,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     void this.queue.process(DeliveryJob.Send, this.config.delivery.concurrency, (job) =>
-      this.delivery.deliver(job.data.messageId),
+      this.delivery.deliver(job.data.messageId, job.data.requestId),
     );
     this.sweepTimer = setInterval(() => void this.sweep(), this.config.delivery.sweepIntervalMs);
     this.sweepTimer.unref();

@@ -38,10 +38,12 @@ export class EmailsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<AcceptedEmailResponse> {
     const key = req.headers[IDEMPOTENCY_HEADER];
+    const requestId = (req as Request & { id?: unknown }).id;
     const { result, replayed } = await this.emails.send(
       auth.workspaceId,
       dto,
       typeof key === 'string' ? idempotentRequest(key, req.body) : null,
+      typeof requestId === 'string' ? requestId : undefined,
     );
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return { data: result };

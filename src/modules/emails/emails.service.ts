@@ -14,6 +14,7 @@ import { planRecipients, splitTag } from './recipients';
 
 interface Acceptance {
   workspaceId: string;
+  requestId?: string;
   dto: SendEmailDto;
   sender: SenderAddress;
   idempotencyKey: string | null;
@@ -58,6 +59,7 @@ export class EmailsService {
     workspaceId: string,
     dto: SendEmailDto,
     idempotency: IdempotentRequest | null = null,
+    requestId?: string,
   ): Promise<{ result: AcceptedEmailDto; replayed: boolean }> {
     if (idempotency) {
       const begun = await this.idempotency.begin(workspaceId, idempotency);
@@ -67,6 +69,7 @@ export class EmailsService {
       const sender = await this.sendableSender(workspaceId, dto.from);
       const result = await this.accepts.submit({
         workspaceId,
+        requestId,
         dto,
         sender,
         idempotencyKey: idempotency?.key ?? null,
@@ -105,7 +108,8 @@ export class EmailsService {
       ),
     );
     let next = 0;
-    const accepted = plans.map(({ acceptance: { workspaceId, dto, sender, idempotencyKey }, recipients }) => {
+    const accepted = plans.map(({ acceptance, recipients }) => {
+      const { workspaceId, dto, sender, idempotencyKey } = acceptance;
       const messages = recipients.map(({ email, type }) => {
         const contact = contacts[next++];
         return {
@@ -142,11 +146,15 @@ export class EmailsService {
         messages,
         idempotency: idempotencyKey ? { key: idempotencyKey, response: result } : null,
       };
-      return { request, result };
+      return { request, result, requestId: acceptance.requestId };
     });
 
     await this.messages.insertRequests(accepted.map((a) => a.request));
-    await this.producer.enqueue(accepted.flatMap((a) => a.request.messages.map((m) => m.id)));
+    await this.producer.enqueue(
+      accepted.flatMap(({ request, requestId }) =>
+        request.messages.map((m) => ({ messageId: m.id, requestId })),
+      ),
+    );
     return accepted.map((a) => a.result);
   }
 }
