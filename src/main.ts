@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplicationContext, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -33,7 +34,11 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   configureApp(app);
-  closeOnSignals(app);
+  closeOnSignals(app, () => {
+    const server = app.getHttpServer() as Server;
+    server.close();
+    server.closeIdleConnections();
+  });
   await app.listen(config.port);
 }
 
@@ -41,14 +46,16 @@ async function bootstrap(): Promise<void> {
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /**
- * SIGTERM / SIGINT: stop taking requests and jobs, let in-flight work finish
- * (see DeliveryWorker), close connections, exit 0. Nest's own
- * enableShutdownHooks would re-raise the signal and end with its status instead.
+ * SIGTERM / SIGINT: stop taking requests (`stopAccepting`) and jobs, let
+ * in-flight work finish (see DeliveryWorker), close connections, exit 0.
+ * Nest's own enableShutdownHooks would re-raise the signal and end with its
+ * status instead.
  */
-function closeOnSignals(app: INestApplicationContext): void {
+function closeOnSignals(app: INestApplicationContext, stopAccepting: () => void = () => undefined): void {
   const shutdown = (signal: NodeJS.Signals) => {
     const logger = new NestLogger('Shutdown');
     logger.log(`${signal} received, shutting down`);
+    stopAccepting();
     setTimeout(() => {
       logger.error(`Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms, exiting`);
       process.exit(1);

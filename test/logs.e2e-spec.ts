@@ -113,6 +113,11 @@ describe('logs', () => {
       expect(output).not.toContain(secret);
     }
   });
+
+  it('an API process stops accepting and exits 0 on SIGTERM', async () => {
+    expect(await app.kill('SIGTERM')).toBe(0);
+    await expect(fetch(`${app.url}/health`)).rejects.toThrow();
+  });
 });
 
 describe('start-up checks', () => {
