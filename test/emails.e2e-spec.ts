@@ -73,6 +73,11 @@ describe('POST /v1/emails', () => {
 
   it.each([
     ['bcc only', { to: undefined, bcc: ['hidden@example.test'] }, [['hidden@example.test', 'bcc']]],
+    [
+      'null for the optional fields (absent)',
+      { bcc: null, headers: null, reply_to: null, html: null },
+      [['someone@example.test', 'to']],
+    ],
     ['html only', { text: undefined, html: '<b>hi</b>' }, [['someone@example.test', 'to']]],
     ['text only', {}, [['someone@example.test', 'to']]],
   ])('accepts %s', async (_, extra, expected) => {

@@ -55,39 +55,63 @@ describe('hostile input never gets a 5xx', () => {
       );
   };
 
-  const routes: [string, () => string, string[]][] = [
-    ['POST', () => '/v1/emails', ['from', 'to', 'bcc', 'subject', 'html', 'text', 'reply_to', 'headers']],
-    ['POST', () => '/v1/domains', ['name']],
-    ['POST', () => '/v1/addresses', ['email', 'name']],
-    ['POST', () => '/v1/contacts', ['email', 'first_name', 'last_name', 'delivery_address_id']],
-    ['PATCH', () => `/v1/contacts/${contactId}`, ['email', 'first_name', 'last_name', 'delivery_address_id']],
-    ['POST', () => '/v1/suppressions', ['email']],
-    ['POST', () => '/v1/api-keys', ['name']],
+  /** [method, path (resolved when the test runs), body fields, who calls]. */
+  const routes: [string, string, string[], 'workspace' | 'operator'][] = [
+    [
+      'POST',
+      '/v1/emails',
+      ['from', 'to', 'bcc', 'subject', 'html', 'text', 'reply_to', 'headers'],
+      'workspace',
+    ],
+    ['POST', '/v1/domains', ['name'], 'workspace'],
+    ['POST', '/v1/addresses', ['email', 'name'], 'workspace'],
+    ['POST', '/v1/contacts', ['email', 'first_name', 'last_name', 'delivery_address_id'], 'workspace'],
+    [
+      'PATCH',
+      '/v1/contacts/:contact',
+      ['email', 'first_name', 'last_name', 'delivery_address_id'],
+      'workspace',
+    ],
+    ['POST', '/v1/suppressions', ['email'], 'workspace'],
+    ['POST', '/v1/api-keys', ['name'], 'workspace'],
+    ['POST', '/admin/v1/users', ['email', 'name', 'email_verified', 'features'], 'operator'],
+    ['PATCH', '/admin/v1/users/:owner', ['email_verified', 'features'], 'operator'],
+    ['POST', '/admin/v1/workspaces', ['name', 'owner_id'], 'operator'],
+    ['POST', '/admin/v1/workspaces/:workspace/api-keys', ['name'], 'operator'],
   ];
 
-  it.each(routes)('%s %s with generated bodies', async (method, path, fields) => {
+  it.each(routes)('%s %s with generated bodies', async (method, template, fields, caller) => {
+    const path = template
+      .replace(':contact', contactId)
+      .replace(':owner', ws.userId)
+      .replace(':workspace', ws.workspaceId);
+    const verb = method.toLowerCase() as 'post' | 'patch';
     await fc.assert(
       fc.asyncProperty(bodyFor(fields), async (body) => {
-        const res = await ws.api(method.toLowerCase() as 'post' | 'patch', path()).send(body);
+        const res = await (caller === 'operator' ? t.admin(verb, path) : ws.api(verb, path)).send(body);
         expectClientError(res);
       }),
-      { numRuns: 250 },
+      { numRuns: 200 },
     );
   });
 
   it('POST /v1/emails with a valid shape and generated headers and recipients', async () => {
+    const absentOr = <T>(arbitrary: fc.Arbitrary<T>) =>
+      fc.oneof(fc.constant(undefined), fc.constant(null), arbitrary);
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(fc.string({ maxLength: 30 }), hostileValue, { maxKeys: 5 }),
+        absentOr(fc.dictionary(fc.string({ maxLength: 30 }), hostileValue, { maxKeys: 5 })),
         fc.array(hostileValue, { maxLength: 5 }),
-        async (headers, to) => {
+        absentOr(fc.array(hostileValue, { maxLength: 3 })),
+        absentOr(hostileValue),
+        async (headers, to, bcc, replyTo) => {
           const res = await ws
             .api('post', '/v1/emails')
-            .send({ from: sender.email, subject: 's', text: 't', to, headers });
+            .send({ from: sender.email, subject: 's', text: 't', to, bcc, headers, reply_to: replyTo });
           expectClientError(res);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 

@@ -15,8 +15,9 @@ describe('planRecipients', () => {
     ]);
   });
 
-  it('handles bcc only', () => {
+  it('handles bcc only, and null lists as absent', () => {
     expect(planRecipients(undefined, ['z@x.test'])).toEqual([{ email: 'z@x.test', type: 'bcc' }]);
+    expect(planRecipients(['a@x.test'], null)).toEqual([{ email: 'a@x.test', type: 'to' }]);
   });
 });
 
@@ -27,5 +28,6 @@ describe('splitTag', () => {
       tag: 'welcome',
     });
     expect(splitTag(undefined, 'x-leadpush-tag')).toEqual({ headers: {}, tag: null });
+    expect(splitTag(null, 'x-leadpush-tag')).toEqual({ headers: {}, tag: null });
   });
 });

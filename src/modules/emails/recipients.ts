@@ -9,11 +9,11 @@ export interface Recipient {
  * Normalized (trimmed, lower-cased), deduplicated recipients: `to` as given,
  * then `bcc`; an address in both is a `to` recipient.
  */
-export function planRecipients(to: readonly string[] = [], bcc: readonly string[] = []): Recipient[] {
+export function planRecipients(to?: readonly string[] | null, bcc?: readonly string[] | null): Recipient[] {
   const seen = new Map<string, Recipient>();
   for (const [list, type] of [
-    [to, 'to'],
-    [bcc, 'bcc'],
+    [to ?? [], 'to'],
+    [bcc ?? [], 'bcc'],
   ] as const) {
     for (const raw of list) {
       const email = raw.trim().toLowerCase();
@@ -25,12 +25,12 @@ export function planRecipients(to: readonly string[] = [], bcc: readonly string[
 
 /** Custom headers to send, and the tag taken out of them (X-Leadpush-Tag, any case). */
 export function splitTag(
-  headers: Record<string, string> = {},
+  headers: Record<string, string> | null | undefined,
   tagHeader: string,
 ): { headers: Record<string, string>; tag: string | null } {
   let tag: string | null = null;
   const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(headers ?? {})) {
     if (name.toLowerCase() === tagHeader) tag = value;
     else rest[name] = value;
   }

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { isEmail, IsNotEmpty, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { isEmail, IsNotEmpty, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
 
 /*
  * The one vocabulary of composite validators. A message line of the form
@@ -41,6 +41,11 @@ export function IsNormalizedEmail(): PropertyDecorator {
       },
     }),
   );
+}
+
+/** May be left out, but not null: the other validators then run on any given value. */
+export function IsOmittable(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined);
 }
 
 /** A non-empty, trimmed single-line name of at most `max` characters. */

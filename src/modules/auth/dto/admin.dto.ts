@@ -1,5 +1,5 @@
 import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
-import { IsFeatureMap, IsName, IsNormalizedEmail } from '@app/common';
+import { IsFeatureMap, IsName, IsNormalizedEmail, IsOmittable } from '@app/common';
 import type { Features, User } from '../entities/user.entity';
 import type { Workspace } from '../entities/workspace.entity';
 
@@ -26,12 +26,12 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   /** Whether the email address is verified. */
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   email_verified?: boolean;
 
   /** Feature flags, merged into the current ones. @example {"smtp.enabled": true} */
-  @IsOptional()
+  @IsOmittable()
   @IsFeatureMap()
   features?: Features;
 }

@@ -1,6 +1,6 @@
 import { OmitType } from '@nestjs/swagger';
-import { IsOptional, IsUUID, ValidateIf } from 'class-validator';
-import { IsName, IsNormalizedEmail, PageQueryDto } from '@app/common';
+import { IsOptional, IsUUID } from 'class-validator';
+import { IsName, IsNormalizedEmail, IsOmittable, PageQueryDto } from '@app/common';
 import type { Contact } from '../entities/contact.entity';
 
 const ADDRESS_ID_MESSAGE = 'delivery_address_id must be the id of a sender address';
@@ -37,14 +37,14 @@ export class CreateContactDto {
  */
 export class UpdateContactDto extends OmitType(CreateContactDto, ['email'] as const) {
   /** Trimmed and lower-cased; unique per workspace. @example "ada@example.com" */
-  @ValidateIf((_, value) => value !== undefined)
+  @IsOmittable()
   @IsNormalizedEmail()
   email?: string;
 }
 
 export class ContactQueryDto extends PageQueryDto {
   /** Only the contact with this email (compared after trimming and lower-casing). @example "ada@example.com" */
-  @ValidateIf((_, value) => value !== undefined)
+  @IsOmittable()
   @IsNormalizedEmail()
   email?: string;
 }

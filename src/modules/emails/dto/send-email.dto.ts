@@ -95,25 +95,25 @@ export class SendEmailDto {
 
   /** HTML body. At least one of `html` and `text`. @example "<p>Your code is <b>123456</b></p>" */
   @IsBodyPart('text')
-  html?: string;
+  html?: string | null;
 
   /** Plain-text body. At least one of `html` and `text`. @example "Your code is 123456" */
   @IsBodyPart('html')
-  text?: string;
+  text?: string | null;
 
   /** Visible recipients; listed in every copy's To header. @example ["known@example.test", "other@example.test"] */
   @HasRecipients()
   @IsEmailList(MAX_LISTED_ADDRESSES)
-  to?: string[];
+  to?: string[] | null;
 
   /** Hidden recipients: each gets its own copy; never shown in any header. @example ["audit@example.test"] */
   @IsEmailList(MAX_LISTED_ADDRESSES)
-  bcc?: string[];
+  bcc?: string[] | null;
 
   /** @example "support@developer.test" */
   @IsOptional()
   @IsNormalizedEmail()
-  reply_to?: string;
+  reply_to?: string | null;
 
   /**
    * Custom headers: names of letters, digits and hyphens, string values without
@@ -132,7 +132,7 @@ export class SendEmailDto {
     reservedPrefix: 'x-leadpush-',
     allowedUnderPrefix: new Set([TAG_HEADER]),
   })
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | null;
 }
 
 export class AcceptedMessageDto {
