@@ -136,6 +136,20 @@ describe('hostile input never gets a 5xx', () => {
             ),
           );
           expectClientError(await ws.api('delete', `/v1/suppressions/${encodeURIComponent(id)}`));
+          const encoded = encodeURIComponent(id);
+          for (const [method, path] of [
+            ['get', `/v1/domains/${encoded}`],
+            ['post', `/v1/domains/${encoded}/verify`],
+            ['delete', `/v1/addresses/${encoded}`],
+            ['get', `/v1/contacts/${encoded}`],
+            ['delete', `/v1/api-keys/${encoded}`],
+          ] as const) {
+            expectClientError(await ws.api(method, path));
+          }
+          expectClientError(await t.admin('post', `/admin/v1/domains/${encoded}/verify`));
+          expectClientError(
+            await t.admin('patch', `/admin/v1/users/${encoded}`).send({ email_verified: true }),
+          );
           expectClientError(
             await ws.api(
               'get',
