@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { Logger } from 'nestjs-pino';
+import { rejectDeepJson } from '@app/common';
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -16,6 +17,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
+  app.use(rejectDeepJson);
 
   const document = SwaggerModule.createDocument(
     app,

@@ -162,6 +162,15 @@ describe('hostile input never gets a 5xx', () => {
     );
   });
 
+  it.each([33, 10_000, 1_000_000])('refuses a body nested %i levels deep with a 422', async (depth) => {
+    const res = await ws
+      .api('post', '/v1/emails')
+      .set('Content-Type', 'application/json')
+      .send(`{"to":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ field: 'body', message: expect.any(String) }]);
+  });
+
   it('is still healthy afterwards', async () => {
     await t.http.get('/health').expect(200);
   });

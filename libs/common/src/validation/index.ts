@@ -1,2 +1,3 @@
 export * from './validation.pipe';
 export * from './decorators';
+export * from './json-depth';
