@@ -133,6 +133,16 @@ describe('POST /v1/emails', () => {
       ],
       ['X-Leadpush-Other', { headers: { 'X-Leadpush-Other': '1' } }, ['headers.X-Leadpush-Other']],
       [
+        'a tag over 200 characters',
+        { headers: { 'X-Leadpush-Tag': 't'.repeat(201) } },
+        ['headers.X-Leadpush-Tag'],
+      ],
+      [
+        'a header value over 2,000 characters',
+        { headers: { 'X-Long': 'v'.repeat(2001) } },
+        ['headers.X-Long'],
+      ],
+      [
         'headers that would break the MIME structure or promise a Cc',
         { headers: { 'content-type': 'text/html', Cc: 'x@example.test', 'MIME-Version': '2' } },
         ['headers.content-type', 'headers.Cc', 'headers.MIME-Version'],

@@ -137,6 +137,8 @@ export interface HeaderRules {
   /** Lower-cased prefix reserved for the product, and the names under it that are allowed. */
   reservedPrefix: string;
   allowedUnderPrefix: ReadonlySet<string>;
+  /** Shorter limits for some lower-cased names. */
+  maxValueLengthOf?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -163,9 +165,8 @@ export function IsHeaderMap(rules: HeaderRules): PropertyDecorator {
       }
       if (typeof headerValue !== 'string') return [at('header value must be a string')];
       if (/[\r\n]/.test(headerValue)) return [at('header value must not contain line breaks')];
-      if (headerValue.length > rules.maxValueLength) {
-        return [at(`header value must be at most ${rules.maxValueLength} characters`)];
-      }
+      const maxLength = rules.maxValueLengthOf?.[lower] ?? rules.maxValueLength;
+      if (headerValue.length > maxLength) return [at(`header value must be at most ${maxLength} characters`)];
       return [];
     });
   };

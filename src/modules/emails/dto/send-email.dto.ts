@@ -12,6 +12,7 @@ import type { MessageStatus, RecipientType } from '../../messages/message-status
 export const MAX_RECIPIENTS = 50;
 const MAX_LISTED_ADDRESSES = 500;
 export const TAG_HEADER = 'x-leadpush-tag';
+export const MAX_TAG_LENGTH = 200;
 
 /**
  * Header names that cannot be given, lower-cased: those SPEC §7 reserves, and
@@ -131,6 +132,7 @@ export class SendEmailDto {
     reserved: RESERVED_HEADERS,
     reservedPrefix: 'x-leadpush-',
     allowedUnderPrefix: new Set([TAG_HEADER]),
+    maxValueLengthOf: { [TAG_HEADER]: MAX_TAG_LENGTH },
   })
   headers?: Record<string, string> | null;
 }
