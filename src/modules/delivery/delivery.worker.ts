@@ -63,8 +63,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Queues a job for every stranded message; job ids make a message already queued a no-op. */
-  async sweep(): Promise<number> {
-    if (this.sweeping) return 0;
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
     this.sweeping = true;
     try {
       const stranded = await this.messages.findStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH);
@@ -78,10 +78,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
               : DeliveryJobId.recovery(id, attempts),
       }));
       await this.producer.add(jobs);
-      return jobs.length;
     } catch (error) {
       this.logger.warn(`Sweep failed: ${(error as Error).message}`);
-      return 0;
     } finally {
       this.sweeping = false;
     }

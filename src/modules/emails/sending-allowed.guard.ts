@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ForbiddenError } from '@app/common';
 import type { AuthenticatedRequest } from '../auth/auth-context';
 
-export const SMTP_FEATURE = 'smtp.enabled';
+const SMTP_FEATURE = 'smtp.enabled';
 
 /**
  * Steps 2 and 3 of SPEC §7, after the API key guard and before body

@@ -4,7 +4,7 @@ import { ConflictError } from '@app/common';
 import { Sql } from '../../database/sql';
 
 /** How long a key remembers its answer. */
-export const KEY_TTL = '24 hours';
+const KEY_TTL = '24 hours';
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** A request still `in_progress` after this long died before storing anything: its key may be taken over. */
 const ABANDONED_AFTER = '60 seconds';

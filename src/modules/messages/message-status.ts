@@ -10,7 +10,4 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-/** Statuses a message never leaves. */
-export const FINAL_STATUSES: readonly MessageStatus[] = ['sent', 'bounced', 'failed', 'suppressed'];
-
 export type RecipientType = 'to' | 'bcc';
