@@ -1,7 +1,9 @@
 import { Resolver } from 'node:dns/promises';
 import Redis from 'ioredis';
 import { createTransport } from 'nodemailer';
+import { Client } from 'pg';
 import { startDnsServer, type DnsServerHandle } from './dns-server';
+import { startPgProxy, type PgProxy } from './pg-proxy';
 import { startRedisServer, type RedisServerHandle } from './redis-server';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
@@ -204,5 +206,58 @@ describe('dns server', () => {
     await expect(resolver.resolveTxt('slow.example.test')).rejects.toMatchObject({ code: 'ETIMEOUT' });
     dns.setTimeoutMode(false);
     expect(await resolver.resolveTxt('slow.example.test')).toEqual([['x']]);
+  });
+});
+
+describe('pg proxy', () => {
+  const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const table = `leadpush_proxy_${process.pid}_${Date.now()}`;
+  let proxy: PgProxy;
+  let direct: Client;
+
+  beforeAll(async () => {
+    proxy = await startPgProxy(base);
+    direct = new Client({ connectionString: base });
+    await direct.connect();
+    await direct.query(`CREATE TABLE ${table} (n int)`);
+  });
+
+  afterAll(async () => {
+    await direct.query(`DROP TABLE IF EXISTS ${table}`);
+    await direct.end();
+    await proxy.close();
+  });
+
+  const viaProxy = async () => {
+    const client = new Client({ connectionString: proxy.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+
+  it('forwards queries, and drops and refuses connections while down', async () => {
+    const client = await viaProxy();
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(proxy.connections()).toBe(1);
+    proxy.down();
+    await expect(client.query('SELECT 1')).rejects.toThrow();
+    await expect(viaProxy()).rejects.toThrow();
+    proxy.up();
+    const again = await viaProxy();
+    expect((await again.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    await again.end();
+  });
+
+  it('cuts a connection after the server committed, so the work is stored but the client sees an error', async () => {
+    const client = await viaProxy();
+    proxy.cutAfterCommit(/^INSERT/);
+    await expect(client.query(`INSERT INTO ${table} (n) VALUES ($1)`, [7])).rejects.toThrow();
+    expect(proxy.cuts()).toBe(1);
+    expect((await direct.query(`SELECT n FROM ${table}`)).rows).toEqual([{ n: 7 }]);
+
+    const next = await viaProxy();
+    await next.query(`INSERT INTO ${table} (n) VALUES ($1)`, [8]);
+    expect(proxy.cuts()).toBe(1);
+    await next.end();
   });
 });
