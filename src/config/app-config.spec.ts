@@ -19,11 +19,11 @@ describe('loadConfig', () => {
 
   it('parses lists, numbers and keys', () => {
     const config = loadConfig({
-      DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2',
+      DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2,[::1]:53',
       DELIVERY_MAX_ATTEMPTS: '3',
       DKIM_ENCRYPTION_KEY: 'ab'.repeat(32),
     });
-    expect(config.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2']);
+    expect(config.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
     expect(config.delivery.maxAttempts).toBe(3);
     expect(config.dkimEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
   });
@@ -35,6 +35,9 @@ describe('loadConfig', () => {
     ['DELIVERY_MAX_ATTEMPTS', '0'],
     ['RATE_LIMIT_RPS', '-1'],
     ['DNS_SERVERS', 'not a server'],
+    ['DNS_SERVERS', '999.1.1.1'],
+    ['DNS_SERVERS', '127.0.0.1:99999'],
+    ['DNS_SERVERS', ','],
     ['DKIM_ENCRYPTION_KEY', 'short'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

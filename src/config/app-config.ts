@@ -9,11 +9,37 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { Resolver } from 'node:dns';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
+
+const splitList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** The port of `ipv4:port` or `[ipv6]:port`, if the entry has one. */
+const portOf = (server: string): string | undefined => /^(?:\[.*\]|[^:]*):(\d*)$/.exec(server)?.[1];
+
+/** Whether Node's resolver takes every entry (`ip`, `ip:port`, `[ipv6]:port`) and every port is 1-65535. */
+function isDnsServerList(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const servers = splitList(value);
+  const badPort = (port: string | undefined) =>
+    port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535);
+  if (servers.some((server) => badPort(portOf(server)))) return false;
+  try {
+    new Resolver().setServers(servers);
+    return servers.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -58,8 +84,9 @@ class EnvironmentVariables {
 
   /** Comma list of ip[:port] used for domain verification; empty = system resolvers. */
   @IsOptional()
-  @Matches(/^\s*[0-9a-fA-F.:[\]]+(\s*,\s*[0-9a-fA-F.:[\]]+)*\s*$/, {
-    message: 'must be a comma list of ip[:port]',
+  @ValidateBy({
+    name: 'isDnsServerList',
+    validator: { validate: isDnsServerList, defaultMessage: () => 'must be a comma list of ip[:port]' },
   })
   DNS_SERVERS?: string;
 
@@ -193,10 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: vars.REDIS_URL,
     queuePrefix: vars.QUEUE_PREFIX,
     smtpUrl: vars.SMTP_URL,
-    dnsServers: (vars.DNS_SERVERS ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    dnsServers: splitList(vars.DNS_SERVERS),
     delivery: {
       maxAttempts: vars.DELIVERY_MAX_ATTEMPTS,
       backoffMs: vars.DELIVERY_BACKOFF_MS,

@@ -41,11 +41,9 @@ export class HealthController {
     } catch (error) {
       const result = (error as { getResponse?: () => HealthCheckResult }).getResponse?.();
       if (!result?.details) throw error;
+      // Names only: the checks' own messages hold driver text (hosts, user names).
       const down = Object.keys(result.error ?? {});
-      throw new ServiceUnavailableError(`Unhealthy: ${down.join(', ')} down`, {
-        down,
-        details: result.details,
-      });
+      throw new ServiceUnavailableError(`Unhealthy: ${down.join(', ')} down`, { down });
     }
   }
 }

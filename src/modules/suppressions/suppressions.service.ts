@@ -22,24 +22,23 @@ const toDto = (row: SuppressionRow): SuppressionDto => ({
 export class SuppressionsService {
   constructor(private readonly sql: Sql) {}
 
-  /** Adds an address; answers whether it was new (an existing entry keeps its reason). */
+  /**
+   * Adds an address; answers whether it was new (an existing entry keeps its
+   * reason). One statement, so a concurrent DELETE cannot slip in between an
+   * insert that found the row and a read that no longer does.
+   */
   async add(
     workspaceId: string,
     email: string,
     reason: SuppressionReason,
   ): Promise<{ created: boolean; suppression: SuppressionDto }> {
-    const inserted = await this.sql.one<SuppressionRow>(
-      `INSERT INTO suppressions (workspace_id, email, reason) VALUES ($1, $2, $3)
-       ON CONFLICT (workspace_id, email) DO NOTHING
-       RETURNING email, reason, created_at`,
+    const row = await this.sql.one<SuppressionRow & { created: boolean }>(
+      `INSERT INTO suppressions AS s (workspace_id, email, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (workspace_id, email) DO UPDATE SET reason = s.reason
+       RETURNING email, reason, created_at, xmax = 0 AS created`,
       [workspaceId, email, reason],
     );
-    if (inserted) return { created: true, suppression: toDto(inserted) };
-    const existing = await this.sql.one<SuppressionRow>(
-      `SELECT email, reason, created_at FROM suppressions WHERE workspace_id = $1 AND email = $2`,
-      [workspaceId, email],
-    );
-    return { created: false, suppression: toDto(existing!) };
+    return { created: row!.created, suppression: toDto(row!) };
   }
 
   async remove(workspaceId: string, email: string): Promise<void> {
