@@ -80,9 +80,9 @@ describe('validation vocabulary', () => {
   });
 
   it('validates list addresses as they are stored: lower-cased İ grows past 254 characters', () => {
-    const label = 'İ'.repeat(60);
-    const address = `a@${label}.${label}.${label}.${label}.test`;
+    const address = `${'İ'.repeat(21)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(40)}.test`;
     expect(address.length).toBeLessThanOrEqual(MAX_EMAIL_LENGTH);
+    expect(isValidEmail(address)).toBe(true);
     expect(address.toLowerCase().length).toBeGreaterThan(MAX_EMAIL_LENGTH);
     expect(errorsOf({ from: address, to: ['ok@example.test', address], headers: {} })).toEqual([
       { field: 'from', message: 'from must be a valid email address' },
