@@ -359,6 +359,21 @@ describe('input rules on every route', () => {
     });
   });
 
+  it('names are counted as the database counts them: 300 characters with variation selectors are too long', async () => {
+    const long = 'a\ufe0f'.repeat(150);
+    const before = await stored();
+    for (const [method, path, caller, body] of writeRoutes().filter(([, path]) => path !== '/v1/domains')) {
+      for (const name of ['name', 'first_name', 'last_name'].filter((n) => n in body)) {
+        const res = await call(method, path, caller).send({ ...body, [name]: long });
+        expectValidationFailed(res, [{ field: name, message: `${name} must be at most 200 characters` }]);
+      }
+    }
+    expect(await stored()).toBe(before);
+    const emoji = await ws.api('post', '/v1/api-keys').send({ name: '😀'.repeat(200) });
+    expect(emoji.status).toBe(201);
+    expect(emoji.body.data.name).toBe('😀'.repeat(200));
+  });
+
   it('Date, Received, Authentication-Results and Content-*, Resent-*, ARC-* headers are reserved', async () => {
     const before = await stored();
     const names = [

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { isEmail, IsNotEmpty, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
+import { isEmail, IsNotEmpty, IsString, ValidateBy, ValidateIf } from 'class-validator';
 import { isStorableString } from './input-rules';
 
 /*
@@ -62,13 +62,34 @@ export function IsOmittable(): PropertyDecorator {
   return ValidateIf((_, value) => value !== undefined);
 }
 
+/** Whether `value` has at most `max` code points; never counts more than 2 × max code units. */
+export function codePointsAtMost(value: string, max: number): boolean {
+  if (value.length <= max) return true;
+  return value.length <= 2 * max && [...value].length <= max;
+}
+
+/**
+ * At most `max` characters as PostgreSQL's varchar(max) counts them: code
+ * points. (class-validator's MaxLength counts a character and the variation
+ * selector after it as one, so it passes strings the column refuses.)
+ */
+export function HasAtMostCharacters(max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasAtMostCharacters',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || codePointsAtMost(value, max),
+      defaultMessage: () => `$property must be at most ${max} characters`,
+    },
+  });
+}
+
 /** A non-empty, trimmed single-line name of at most `max` characters. */
 export function IsName(max = 200): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
     IsString(),
     IsNotEmpty(),
-    MaxLength(max),
+    HasAtMostCharacters(max),
     IsSingleLine(),
   );
 }

@@ -1,7 +1,14 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { flattenValidationErrors } from './validation.pipe';
-import { IsEmailList, IsHeaderMap, IsNormalizedEmail, isValidEmail, MAX_EMAIL_LENGTH } from './decorators';
+import {
+  codePointsAtMost,
+  IsEmailList,
+  IsHeaderMap,
+  IsNormalizedEmail,
+  isValidEmail,
+  MAX_EMAIL_LENGTH,
+} from './decorators';
 
 class Sample {
   @IsNormalizedEmail()
@@ -115,4 +122,15 @@ describe('isValidEmail', () => {
       expect(isValidEmail(address)).toBe(true);
     },
   );
+});
+
+describe('codePointsAtMost', () => {
+  it('counts code points, as PostgreSQL counts varchar characters', () => {
+    expect(codePointsAtMost('😀'.repeat(200), 200)).toBe(true);
+    expect(codePointsAtMost('😀'.repeat(201), 200)).toBe(false);
+    expect(codePointsAtMost('a\ufe0f'.repeat(100), 200)).toBe(true);
+    expect(codePointsAtMost('a\ufe0f'.repeat(101), 200)).toBe(false);
+    expect(codePointsAtMost('x'.repeat(10_000_000), 200)).toBe(false);
+    expect(codePointsAtMost('', 0)).toBe(true);
+  });
 });
