@@ -45,7 +45,13 @@ const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
       `${'İ'.repeat(21)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(40)}.test`,
     ),
     fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty'),
-    fc.constantFrom('x'.repeat(201), 'y'.repeat(255), `${'z'.repeat(250)}@example.test`, 'w'.repeat(2000)),
+    fc.constantFrom(
+      'x'.repeat(201),
+      'y'.repeat(255),
+      `${'z'.repeat(250)}@example.test`,
+      'w'.repeat(2000),
+      'v\ufe0f'.repeat(150),
+    ),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(
       fc.oneof(fc.constantFrom('__proto__', 'constructor', 'X-A', 'From', 'x y', ''), anyString(8)),
