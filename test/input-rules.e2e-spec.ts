@@ -13,10 +13,10 @@ const LONE = 'must be well-formed Unicode (no lone surrogates)';
 const FORBIDDEN_KEY = '__proto__ and constructor are not allowed as keys';
 
 /** Ways to spoil a string with a lone surrogate: a high one first, a low one last, a high one inside. */
-const spoilers: [string, (s: string) => string][] = [
-  ['\\ud800 first', (s) => `\ud800${s}`],
-  ['\\udfff last', (s) => `${s}\udfff`],
-  ['\\ud83d inside', (s) => `${s.slice(0, 1)}\ud83d${s.slice(1)}`],
+const spoilers: ((s: string) => string)[] = [
+  (s) => `\ud800${s}`,
+  (s) => `${s}\udfff`,
+  (s) => `${s.slice(0, 1)}\ud83d${s.slice(1)}`,
 ];
 
 /** How the API names a path in `errors`, lone surrogates spelled as escapes. */
@@ -175,10 +175,16 @@ describe('input rules on every route', () => {
     let checked = 0;
     for (const [method, path, caller, body] of writeRoutes()) {
       for (const { path: at, isKey } of stringsAndKeys(body)) {
-        for (const [, spoil] of spoilers) {
+        for (const spoil of spoilers) {
           const { body: bad, field } = spoilAt(body, at, isKey, spoil);
           const res = await call(method, path, caller).send(bad);
-          expectValidationFailed(res, [{ field, message: LONE }]);
+          const where = `${method} ${path} ${field}`;
+          expect({ where, status: res.status, error: res.body.error, errors: res.body.errors }).toEqual({
+            where,
+            status: 422,
+            error: 'validation_failed',
+            errors: expect.arrayContaining([{ field, message: LONE }]),
+          });
           checked++;
         }
       }
