@@ -2,12 +2,34 @@ import fc from 'fast-check';
 import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
 
+/** Halves of surrogate pairs, alone: JSON can carry them (`"\ud800"`), PostgreSQL cannot store them. */
+const loneSurrogate = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', 'a\ud83d', '\ude00b');
+
+/**
+ * Strings of every kind: any code point ('binary' never makes a lone
+ * surrogate), ASCII with control characters, full-Unicode graphemes, and
+ * well-formed text with a lone surrogate mixed in.
+ */
+const anyString = (maxLength: number): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.string({ unit: 'binary', maxLength }),
+    fc.string({ unit: 'binary-ascii', maxLength }),
+    fc.string({ unit: 'grapheme', maxLength }),
+    fc
+      .tuple(
+        fc.string({ unit: 'grapheme', maxLength: maxLength / 2 }),
+        loneSurrogate,
+        fc.string({ maxLength: 4 }),
+      )
+      .map(([before, lone, after]) => before + lone + after),
+  );
+
 /** Values an attacker or a buggy client might put anywhere in a JSON body. */
 const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.constantFrom(null, true, false, 0, -1, 1e308, Number.MAX_SAFE_INTEGER + 2, '', ' ', '\r\n', '\u0000'),
-    fc.string({ unit: 'binary', maxLength: 40 }),
+    anyString(40),
     fc.constantFrom(
       'a@b.test',
       ' A@B.TEST ',
@@ -16,18 +38,31 @@ const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
       'a@b.test\r\nBcc: evil@x.test',
       '<a@b.test>',
       '"a"@b.test',
+      '"a\r\nb"@b.test',
+      '"a,b"@b.test',
+      '\ud800@b.test',
+      'a@b\udfff.test',
+      `${'İ'.repeat(21)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(40)}.test`,
     ),
     fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty'),
-    fc.constantFrom('x'.repeat(201), 'y'.repeat(255), `${'z'.repeat(250)}@example.test`, 'w'.repeat(2000)),
+    fc.constantFrom(
+      'x'.repeat(201),
+      'y'.repeat(255),
+      `${'z'.repeat(250)}@example.test`,
+      'w'.repeat(2000),
+      'v\ufe0f'.repeat(150),
+    ),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'X-A', 'From', 'x y', ''), tie('value'), {
-      maxKeys: 3,
-    }),
+    fc.dictionary(
+      fc.oneof(fc.constantFrom('__proto__', 'constructor', 'X-A', 'From', 'x y', ''), anyString(8)),
+      tie('value'),
+      { maxKeys: 3 },
+    ),
   ),
 })).value;
 
 function bodyFor(fields: string[]): fc.Arbitrary<Record<string, unknown>> {
-  return fc.dictionary(fc.oneof(fc.constantFrom(...fields), fc.string({ maxLength: 8 })), hostileValue, {
+  return fc.dictionary(fc.oneof(fc.constantFrom(...fields), anyString(8)), hostileValue, {
     maxKeys: fields.length + 2,
   });
 }
@@ -106,8 +141,15 @@ describe('hostile input never gets a 5xx', () => {
         absentOr(
           fc.dictionary(
             fc.oneof(
-              fc.string({ maxLength: 30 }),
-              fc.constantFrom('X-Leadpush-Tag', 'x-leadpush-tag', 'X-Custom'),
+              anyString(30),
+              fc.constantFrom(
+                'X-Leadpush-Tag',
+                'x-leadpush-tag',
+                'X-Custom',
+                'Content-Id',
+                'ARC-Seal',
+                'Date',
+              ),
             ),
             fc.oneof(hostileValue, fc.string({ minLength: 150, maxLength: 2100 })),
             { maxKeys: 4 },
@@ -135,28 +177,37 @@ describe('hostile input never gets a 5xx', () => {
     );
   });
 
+  /**
+   * A path segment or query value: any well-formed string percent-encoded, or
+   * raw bytes (invalid UTF-8, encoded surrogates, overlong NUL, a lone `%`).
+   */
+  const urlPart = fc.oneof(
+    fc
+      .oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }))
+      .map(encodeURIComponent),
+    fc
+      .uint8Array({ maxLength: 12 })
+      .map((bytes) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+    fc.constantFrom('%ED%A0%80', '%ED%BF%BFx', '%F4%90%80%80', '%C0%80', '%00', '%', 'a%2'),
+  );
+
   it('raw bodies that are not JSON, odd content types, ids and query strings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.string({ unit: 'binary', maxLength: 200 }),
+        anyString(200),
         fc.constantFrom(
           'application/json',
           'text/plain',
           'application/x-www-form-urlencoded',
           'application/json; charset=utf-16',
         ),
-        fc.string({ unit: 'binary', maxLength: 40 }),
-        async (raw, contentType, id) => {
+        urlPart,
+        async (raw, contentType, encoded) => {
           expectClientError(await ws.api('post', '/v1/emails').set('Content-Type', contentType).send(raw));
-          expectClientError(await ws.api('get', `/v1/messages/${encodeURIComponent(id)}`));
-          expectClientError(
-            await ws.api(
-              'get',
-              `/v1/messages?cursor=${encodeURIComponent(id)}&limit=${encodeURIComponent(id)}`,
-            ),
-          );
-          expectClientError(await ws.api('delete', `/v1/suppressions/${encodeURIComponent(id)}`));
-          const encoded = encodeURIComponent(id);
+          expectClientError(await ws.api('get', `/v1/messages/${encoded}`));
+          expectClientError(await ws.api('get', `/v1/messages?cursor=${encoded}&limit=${encoded}`));
+          expectClientError(await ws.api('get', `/v1/messages?recipient=${encoded}&tag=${encoded}`));
+          expectClientError(await ws.api('delete', `/v1/suppressions/${encoded}`));
           for (const [method, path] of [
             ['get', `/v1/domains/${encoded}`],
             ['post', `/v1/domains/${encoded}/verify`],
@@ -170,14 +221,45 @@ describe('hostile input never gets a 5xx', () => {
           expectClientError(
             await t.admin('patch', `/admin/v1/users/${encoded}`).send({ email_verified: true }),
           );
-          expectClientError(
-            await ws.api(
-              'get',
-              `/v1/contacts?email=${encodeURIComponent(id)}&cursor=${encodeURIComponent(id)}`,
-            ),
-          );
+          expectClientError(await ws.api('get', `/v1/contacts?email=${encoded}&cursor=${encoded}`));
         },
       ),
+      { numRuns: 150 },
+    );
+  });
+
+  /** Cursors shaped like ours, with any date (PostgreSQL's range and beyond) and any id, or any JSON at all. */
+  const craftedCursor = fc
+    .oneof(
+      fc.tuple(
+        fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          anyString(30),
+          hostileValue,
+        ),
+        fc.oneof(fc.uuid(), anyString(30), hostileValue),
+      ),
+      hostileValue,
+    )
+    .map((value) => Buffer.from(JSON.stringify(value) ?? '').toString('base64url'));
+
+  it('crafted cursors on every list route', async () => {
+    const lists = [
+      '/v1/api-keys',
+      '/v1/domains',
+      '/v1/addresses',
+      '/v1/contacts',
+      '/v1/messages',
+      '/v1/suppressions',
+    ];
+    await fc.assert(
+      fc.asyncProperty(craftedCursor, async (cursor) => {
+        for (const list of lists) {
+          const res = await ws.api('get', `${list}?cursor=${cursor}`);
+          expectClientError(res);
+          if (res.status !== 200) expect(res.body.error).toBe('validation_failed');
+        }
+      }),
       { numRuns: 150 },
     );
   });

@@ -5,6 +5,7 @@ import {
   ConflictError,
   decodeCursor,
   isUuid,
+  normalizeEmail,
   NotFoundError,
   Page,
   PageQueryDto,
@@ -115,7 +116,7 @@ export class AddressesService {
       `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
          FROM addresses a JOIN domains d ON d.id = a.domain_id
         WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`,
-      [workspaceId, email.trim().toLowerCase()],
+      [workspaceId, normalizeEmail(email)],
     );
     return row
       ? { id: row.id, email: row.email, name: row.name, domainId: row.domain_id, domainName: row.domain_name }

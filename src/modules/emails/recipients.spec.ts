@@ -1,3 +1,4 @@
+import { normalizeEmail } from '@app/common';
 import { planRecipients, splitTag } from './recipients';
 
 describe('planRecipients', () => {
@@ -13,6 +14,12 @@ describe('planRecipients', () => {
       { email: 'c@x.test', type: 'bcc' },
       { email: 'd@x.test', type: 'bcc' },
     ]);
+  });
+
+  it('stores exactly what the DTO validated: normalizeEmail of each address', () => {
+    const raw = ' İnfo@X.test ';
+    expect(planRecipients([raw])).toEqual([{ email: normalizeEmail(raw), type: 'to' }]);
+    expect(normalizeEmail(raw)).toBe('i\u0307nfo@x.test');
   });
 
   it('handles bcc only, and null lists as absent', () => {

@@ -1,3 +1,4 @@
+import { normalizeEmail } from '@app/common';
 import type { RecipientType } from '../messages/message-status';
 
 export interface Recipient {
@@ -6,8 +7,9 @@ export interface Recipient {
 }
 
 /**
- * Normalized (trimmed, lower-cased), deduplicated recipients: `to` as given,
- * then `bcc`; an address in both is a `to` recipient.
+ * Normalized (trimmed, lower-cased, by the normalizeEmail the DTO validated
+ * with), deduplicated recipients: `to` as given, then `bcc`; an address in
+ * both is a `to` recipient.
  */
 export function planRecipients(to?: readonly string[] | null, bcc?: readonly string[] | null): Recipient[] {
   const seen = new Map<string, Recipient>();
@@ -16,7 +18,7 @@ export function planRecipients(to?: readonly string[] | null, bcc?: readonly str
     [bcc ?? [], 'bcc'],
   ] as const) {
     for (const raw of list) {
-      const email = raw.trim().toLowerCase();
+      const email = normalizeEmail(raw);
       if (!seen.has(email)) seen.set(email, { email, type });
     }
   }

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, MAX_EMAIL_LENGTH, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
+import {
+  decodeCursor,
+  MAX_EMAIL_LENGTH,
+  normalizeEmail,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  toPage,
+} from '@app/common';
 import { Sql } from '../../database/sql';
 import { SuppressionDto } from './dto/suppression.dto';
 
@@ -44,7 +52,7 @@ export class SuppressionsService {
   async remove(workspaceId: string, email: string): Promise<void> {
     const removed = await this.sql.exec(`DELETE FROM suppressions WHERE workspace_id = $1 AND email = $2`, [
       workspaceId,
-      email.trim().toLowerCase(),
+      normalizeEmail(email),
     ]);
     if (removed === 0) throw new NotFoundError('Suppression');
   }

@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ValidationFailedError } from '../errors';
 import { isUuid } from '../ids';
+import { isStorableString } from '../validation/input-rules';
 
 /** `limit` and `cursor` of every list. Documented explicitly: the Swagger plugin only reads `*.dto.ts` files. */
 export class PageQueryDto {
@@ -38,29 +39,44 @@ export function encodeCursor(cursor: Cursor): string {
 }
 
 /**
+ * Exactly the form encodeCursor writes (Date#toISOString), for years from 1970
+ * to 9999: every date such a cursor can hold is one PostgreSQL can store
+ * (`-100000-01-01` or `+275760-09-13` are not).
+ */
+const CURSOR_DATE = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MIN_CURSOR_YEAR = 1970;
+
+const malformedCursor = () =>
+  new ValidationFailedError([{ field: 'cursor', message: 'cursor is malformed' }]);
+
+function cursorDate(at: unknown): Date | null {
+  const match = typeof at === 'string' ? CURSOR_DATE.exec(at) : null;
+  if (!match || Number(match[1]) < MIN_CURSOR_YEAR) return null;
+  const date = new Date(match[0]);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === match[0] ? date : null;
+}
+
+/**
  * Decodes an opaque cursor; a malformed one is a 422 on the `cursor` field.
- * Ids are uuids unless the list is keyed by something else (`isValidId`).
+ * Ids are uuids unless the list is keyed by something else (`isValidId`);
+ * either way they are strings PostgreSQL can store.
  */
 export function decodeCursor(
   raw: string | undefined,
   isValidId: (id: string) => boolean = isUuid,
 ): Cursor | null {
   if (raw === undefined) return null;
+  let decoded: unknown;
   try {
-    const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (
-      typeof at !== 'string' ||
-      typeof id !== 'string' ||
-      Number.isNaN(createdAt.getTime()) ||
-      !isValidId(id)
-    ) {
-      throw new Error('bad cursor');
-    }
-    return { createdAt, id };
+    decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationFailedError([{ field: 'cursor', message: 'cursor is malformed' }]);
+    throw malformedCursor();
   }
+  if (!Array.isArray(decoded) || decoded.length !== 2) throw malformedCursor();
+  const [at, id] = decoded as unknown[];
+  const createdAt = cursorDate(at);
+  if (!createdAt || !isStorableString(id) || !isValidId(id)) throw malformedCursor();
+  return { createdAt, id };
 }
 
 /**

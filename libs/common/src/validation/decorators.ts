@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { isEmail, IsNotEmpty, IsString, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
+import { isEmail, IsNotEmpty, IsString, ValidateBy, ValidateIf } from 'class-validator';
+import { isStorableString } from './input-rules';
 
 /*
  * The one vocabulary of composite validators. A message line of the form
@@ -16,20 +17,33 @@ export function partMessage(part: string, message: string): string {
 export const MAX_EMAIL_LENGTH = 254;
 
 /** Trims and lower-cases an email address; leaves non-strings for the validators to refuse. */
+export function normalizeEmail(value: string): string;
+export function normalizeEmail(value: unknown): unknown;
 export function normalizeEmail(value: unknown): unknown {
   return typeof value === 'string' ? value.trim().toLowerCase() : value;
 }
 
-/** A bare address (no display name) with a dotted domain, at most 254 characters. */
+/**
+ * Characters no address may hold, quoted local parts included: control
+ * characters (CR and LF among them) and the `<`, `>` and `,` that would turn
+ * one address into several or into a header of its own.
+ */
+const NOT_IN_ADDRESSES = /[\u0000-\u001f\u007f-\u009f<>,]/;
+
+/**
+ * A bare address (no display name) with a dotted domain, at most 254
+ * characters. Only storable strings reach isEmail (it throws on lone surrogates).
+ */
 export function isValidEmail(value: unknown): value is string {
   return (
-    typeof value === 'string' &&
+    isStorableString(value) &&
     value.length <= MAX_EMAIL_LENGTH &&
+    !NOT_IN_ADDRESSES.test(value) &&
     isEmail(value, { allow_display_name: false, require_tld: true, allow_ip_domain: false })
   );
 }
 
-/** A required email address, normalized (trimmed, lower-cased). */
+/** A required email address, normalized (trimmed, lower-cased), then validated as it will be stored. */
 export function IsNormalizedEmail(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => normalizeEmail(value)),
@@ -48,13 +62,34 @@ export function IsOmittable(): PropertyDecorator {
   return ValidateIf((_, value) => value !== undefined);
 }
 
+/** Whether `value` has at most `max` code points; never counts more than 2 × max code units. */
+export function codePointsAtMost(value: string, max: number): boolean {
+  if (value.length <= max) return true;
+  return value.length <= 2 * max && [...value].length <= max;
+}
+
+/**
+ * At most `max` characters as PostgreSQL's varchar(max) counts them: code
+ * points. (class-validator's MaxLength counts a character and the variation
+ * selector after it as one, so it passes strings the column refuses.)
+ */
+export function HasAtMostCharacters(max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasAtMostCharacters',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || codePointsAtMost(value, max),
+      defaultMessage: () => `$property must be at most ${max} characters`,
+    },
+  });
+}
+
 /** A non-empty, trimmed single-line name of at most `max` characters. */
 export function IsName(max = 200): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
     IsString(),
     IsNotEmpty(),
-    MaxLength(max),
+    HasAtMostCharacters(max),
     IsSingleLine(),
   );
 }
@@ -112,8 +147,9 @@ function ValidateByProblems(name: string, problems: (value: unknown) => string[]
 }
 
 /**
- * Absent, or an array of at most `maxItems` email addresses; each invalid
- * element is reported on its own index (`to[1]`).
+ * Absent, or an array of at most `maxItems` email addresses, each valid once
+ * normalized (as it will be stored); each invalid element is reported on its
+ * own index (`to[1]`).
  */
 export function IsEmailList(maxItems: number): PropertyDecorator {
   const problems = (value: unknown): string[] => {
@@ -121,9 +157,7 @@ export function IsEmailList(maxItems: number): PropertyDecorator {
     if (!Array.isArray(value)) return ['must be an array of email addresses'];
     if (value.length > maxItems) return [`must contain at most ${maxItems} addresses`];
     return value.flatMap((item, index) =>
-      isValidEmail(typeof item === 'string' ? item.trim() : item)
-        ? []
-        : [partMessage(`[${index}]`, 'must be a valid email address')],
+      isValidEmail(normalizeEmail(item)) ? [] : [partMessage(`[${index}]`, 'must be a valid email address')],
     );
   };
   return ValidateByProblems('isEmailList', problems);
@@ -134,8 +168,9 @@ export interface HeaderRules {
   maxValueLength: number;
   /** Lower-cased names that may not be set. */
   reserved: ReadonlySet<string>;
-  /** Lower-cased prefix reserved for the product, and the names under it that are allowed. */
-  reservedPrefix: string;
+  /** Lower-cased prefixes (`content-`) of names that may not be set, except those in allowedUnderPrefix. */
+  reservedPrefixes: readonly string[];
+  /** Lower-cased names allowed under a reserved prefix. */
   allowedUnderPrefix: ReadonlySet<string>;
   /** Shorter limits for some lower-cased names. */
   maxValueLengthOf?: Readonly<Record<string, number>>;
@@ -160,8 +195,9 @@ export function IsHeaderMap(rules: HeaderRules): PropertyDecorator {
         return [at('header names may contain only letters, digits and hyphens')];
       }
       if (rules.reserved.has(lower)) return [at('header is set by Leadpush and cannot be given')];
-      if (lower.startsWith(rules.reservedPrefix) && !rules.allowedUnderPrefix.has(lower)) {
-        return [at(`headers starting with ${name.slice(0, rules.reservedPrefix.length)} are reserved`)];
+      const prefix = rules.reservedPrefixes.find((p) => lower.startsWith(p));
+      if (prefix && !rules.allowedUnderPrefix.has(lower)) {
+        return [at(`headers starting with ${name.slice(0, prefix.length)} are reserved`)];
       }
       if (typeof headerValue !== 'string') return [at('header value must be a string')];
       if (/[\r\n]/.test(headerValue)) return [at('header value must not contain line breaks')];

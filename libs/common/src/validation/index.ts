@@ -1,3 +1,4 @@
 export * from './validation.pipe';
 export * from './decorators';
 export * from './json-depth';
+export * from './input-rules';

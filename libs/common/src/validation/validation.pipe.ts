@@ -1,6 +1,7 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import { FieldError, ValidationFailedError } from '../errors';
+import { findInputProblems } from './input-rules';
 
 /**
  * Custom validators (see decorators.ts) may name a part of their property: a
@@ -39,33 +40,18 @@ function collect(errors: ValidationError[], parent: string): FieldError[] {
   return result;
 }
 
-/** Paths of every string inside `value` that holds a NUL character (PostgreSQL text cannot). */
-export function findNulStrings(value: unknown, path = ''): string[] {
-  if (typeof value === 'string') return value.includes('\0') ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((item, i) => findNulStrings(item, `${path}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => [
-      ...(key.includes('\0') ? [path ? `${path}.${key}` : key] : []),
-      ...findNulStrings(item, path ? `${path}.${key}` : key),
-    ]);
-  }
-  return [];
-}
-
 /**
- * Class-validator with the SPEC §3 envelope, and one rule for every input:
- * no NUL characters anywhere (body, query, route params).
+ * Class-validator with the SPEC §3 envelope, and the rules of every input
+ * (input-rules.ts) checked first, on body, query and route params alike:
+ * validators such as isEmail must only ever see storable strings.
  */
 class AppValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const fields = findNulStrings(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
-      if (fields.length > 0) {
+      const problems = findInputProblems(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (problems.length > 0) {
         throw new ValidationFailedError(
-          fields.map((field) => ({
-            field: field.replace(/\0/g, '\\0') || metadata.type,
-            message: 'must not contain NUL characters',
-          })),
+          problems.map(({ field, message }) => ({ field: field || metadata.type, message })),
         );
       }
     }

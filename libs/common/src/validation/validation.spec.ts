@@ -1,7 +1,14 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { findNulStrings, flattenValidationErrors } from './validation.pipe';
-import { IsEmailList, IsHeaderMap, IsNormalizedEmail } from './decorators';
+import { flattenValidationErrors } from './validation.pipe';
+import {
+  codePointsAtMost,
+  IsEmailList,
+  IsHeaderMap,
+  IsNormalizedEmail,
+  isValidEmail,
+  MAX_EMAIL_LENGTH,
+} from './decorators';
 
 class Sample {
   @IsNormalizedEmail()
@@ -14,7 +21,7 @@ class Sample {
     maxHeaders: 4,
     maxValueLength: 10,
     reserved: new Set(['subject']),
-    reservedPrefix: 'x-app-',
+    reservedPrefixes: ['x-app-', 'content-'],
     allowedUnderPrefix: new Set(['x-app-tag']),
   })
   headers: Record<string, string>;
@@ -66,16 +73,64 @@ describe('validation vocabulary', () => {
       { field: 'headers.X-B', message: 'header value must be a string' },
     ]);
   });
+
+  it('reserves every name under each reserved prefix, except the allowed ones', () => {
+    expect(
+      errorsOf({
+        from: 'a@b.test',
+        headers: { 'Content-Disposition': 'x', 'CONTENT-ID': 'x', 'X-App-Tag': 'a' },
+      }),
+    ).toEqual([
+      { field: 'headers.Content-Disposition', message: 'headers starting with Content- are reserved' },
+      { field: 'headers.CONTENT-ID', message: 'headers starting with CONTENT- are reserved' },
+    ]);
+  });
+
+  it('validates list addresses as they are stored: lower-cased İ grows past 254 characters', () => {
+    const address = `${'İ'.repeat(21)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(40)}.test`;
+    expect(address.length).toBeLessThanOrEqual(MAX_EMAIL_LENGTH);
+    expect(isValidEmail(address)).toBe(true);
+    expect(address.toLowerCase().length).toBeGreaterThan(MAX_EMAIL_LENGTH);
+    expect(errorsOf({ from: address, to: ['ok@example.test', address], headers: {} })).toEqual([
+      { field: 'from', message: 'from must be a valid email address' },
+      { field: 'to[1]', message: 'must be a valid email address' },
+    ]);
+  });
 });
 
-describe('findNulStrings', () => {
-  it('finds NUL characters in nested strings and keys, with their paths', () => {
-    expect(findNulStrings({ a: 'ok', b: ['x', 'y\0'], c: { 'k\0': 1, d: '\0' } })).toEqual([
-      'b[1]',
-      'c.k\0',
-      'c.d',
-    ]);
-    expect(findNulStrings('\0', 'id')).toEqual(['id']);
-    expect(findNulStrings({ a: 1, b: null, c: ['fine'] })).toEqual([]);
+describe('isValidEmail', () => {
+  it.each([
+    '\ud800@x.test',
+    'a@x\udfff.test',
+    'a\u0000@x.test',
+    '"a\r\nb"@x.test',
+    '"a\nBcc: c@x.test"@x.test',
+    '"a<b"@x.test',
+    '"a>b"@x.test',
+    '"a,b"@x.test',
+    '"a\u0007b"@x.test',
+    '"a\u0085b"@x.test',
+    'a@b.test, c@d.test',
+    '<a@b.test>',
+  ])('refuses %j without throwing', (address) => {
+    expect(isValidEmail(address)).toBe(false);
+  });
+
+  it.each(['a@b.test', '"a b"@x.test', 'first.last+tag@sub.example.com', 'ä@x.test'])(
+    'accepts %j',
+    (address) => {
+      expect(isValidEmail(address)).toBe(true);
+    },
+  );
+});
+
+describe('codePointsAtMost', () => {
+  it('counts code points, as PostgreSQL counts varchar characters', () => {
+    expect(codePointsAtMost('😀'.repeat(200), 200)).toBe(true);
+    expect(codePointsAtMost('😀'.repeat(201), 200)).toBe(false);
+    expect(codePointsAtMost('a\ufe0f'.repeat(100), 200)).toBe(true);
+    expect(codePointsAtMost('a\ufe0f'.repeat(101), 200)).toBe(false);
+    expect(codePointsAtMost('x'.repeat(10_000_000), 200)).toBe(false);
+    expect(codePointsAtMost('', 0)).toBe(true);
   });
 });

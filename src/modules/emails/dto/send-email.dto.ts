@@ -16,8 +16,9 @@ export const MAX_TAG_LENGTH = 200;
 
 /**
  * Header names that cannot be given, lower-cased: those SPEC §7 reserves, and
- * those that would break the MIME structure or the DKIM signature, or promise
- * a Cc that is never sent.
+ * those that would break the MIME structure or the DKIM signature, promise a
+ * Cc that is never sent, or forge the trace and authentication results that
+ * only relays write.
  */
 const RESERVED_HEADERS = new Set([
   'from',
@@ -29,18 +30,20 @@ const RESERVED_HEADERS = new Set([
   'return-path',
   'cc',
   'sender',
-  'content-type',
-  'content-transfer-encoding',
+  'date',
   'mime-version',
   'dkim-signature',
+  'received',
+  'authentication-results',
 ]);
+
+/** Prefixes of reserved header names, lower-cased: everything MIME (`Content-*`), resent and ARC headers, and ours. */
+const RESERVED_HEADER_PREFIXES = ['content-', 'resent-', 'arc-', 'x-leadpush-'];
 
 /** Every distinct, normalized recipient across `to` and `bcc`. */
 export function uniqueRecipients(to: unknown, bcc: unknown): Set<string> {
   const all = [to, bcc].flatMap((list) => (Array.isArray(list) ? list : []));
-  return new Set(
-    all.filter((a): a is string => typeof a === 'string').map((a) => normalizeEmail(a) as string),
-  );
+  return new Set(all.filter((a): a is string => typeof a === 'string').map((a) => normalizeEmail(a)));
 }
 
 const isAbsent = (value: unknown) => value === undefined || value === null || value === '';
@@ -119,10 +122,10 @@ export class SendEmailDto {
   /**
    * Custom headers: names of letters, digits and hyphens, string values without
    * line breaks, at most 50 of 2,000 characters. From, To, Cc, Bcc, Sender,
-   * Reply-To, Subject, Message-ID, Return-Path, Content-Type,
-   * Content-Transfer-Encoding, MIME-Version, DKIM-Signature and X-Leadpush-*
-   * are reserved, except X-Leadpush-Tag, whose value tags every resulting
-   * message and is not sent.
+   * Reply-To, Subject, Message-ID, Return-Path, Date, MIME-Version,
+   * DKIM-Signature, Received, Authentication-Results, Content-*, Resent-*,
+   * ARC-* and X-Leadpush-* are reserved, except X-Leadpush-Tag, whose value
+   * tags every resulting message and is not sent.
    * @example {"X-Correlation-ID": "req-42", "Auto-Submitted": "auto-generated", "X-Leadpush-Tag": "password-reset"}
    */
   @IsOptional()
@@ -130,7 +133,7 @@ export class SendEmailDto {
     maxHeaders: 50,
     maxValueLength: 2000,
     reserved: RESERVED_HEADERS,
-    reservedPrefix: 'x-leadpush-',
+    reservedPrefixes: RESERVED_HEADER_PREFIXES,
     allowedUnderPrefix: new Set([TAG_HEADER]),
     maxValueLengthOf: { [TAG_HEADER]: MAX_TAG_LENGTH },
   })
