@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { SqlState } from '@app/common';
 
 /** Arbitrary constant naming Leadpush's migration lock among PostgreSQL advisory locks. */
 const MIGRATION_LOCK_ID = 4_815_162_342;
@@ -24,7 +25,7 @@ export async function ensureDatabase(url: string): Promise<void> {
       await client
         .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
         .catch((error: { code?: string }) => {
-          if (error.code !== '42P04') throw error; // created by a concurrent start
+          if (error.code !== SqlState.DUPLICATE_DATABASE) throw error; // created by a concurrent start
         });
       new Logger('Database').log(`Created database ${name}`);
     }
