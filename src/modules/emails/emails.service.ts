@@ -1,6 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GroupCommit, TtlCache, UnprocessableError } from '@app/common';
+import {
+  AppError,
+  ConflictError,
+  GroupCommit,
+  isConnectionLost,
+  isDataError,
+  ServiceUnavailableError,
+  TtlCache,
+  UnprocessableError,
+  ValidationFailedError,
+} from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
@@ -10,18 +20,42 @@ import { DeliveryProducer } from '../delivery/delivery.producer';
 import { IdempotencyService, IdempotentRequest } from '../idempotency/idempotency.service';
 import { AcceptedRequest, MessagesRepository } from '../messages/messages.repository';
 import { AcceptedEmailDto, SendEmailDto, TAG_HEADER } from './dto/send-email.dto';
-import { planRecipients, splitTag } from './recipients';
+import { planRecipients, Recipient, splitTag } from './recipients';
 
+/** A request to store, with the ids of its work given once, before anything is tried. */
 interface Acceptance {
+  id: string;
   workspaceId: string;
   requestId?: string;
   dto: SendEmailDto;
+  recipients: (Recipient & { id: string })[];
   sender: SenderAddress;
   idempotencyKey: string | null;
 }
 
-/** Requests written by one statement at the most, and such statements at once. */
-const BATCH = { maxBatch: 64, maxConcurrent: 4 };
+/** A request's answer, or why it was not stored while the rest of its batch was. */
+type Outcome = AcceptedEmailDto | AppError;
+
+const MB = 1024 * 1024;
+/** Seconds a client is asked to wait when this instance has too many requests waiting. */
+const QUEUE_FULL_RETRY_AFTER_S = 1;
+
+/**
+ * Requests written by one statement at the most, and such statements at once.
+ * Sizes count the characters of a request's content: pg builds each array
+ * parameter as one string, so a statement carries at most 16 M characters;
+ * the requests waiting for a statement hold at most 64 M.
+ */
+const BATCH = { maxBatch: 64, maxConcurrent: 4, maxBatchSize: 16 * MB, maxWaitingSize: 64 * MB };
+
+/** Characters of the content a request stores: what its statement and its wait cost. */
+function contentSize({ dto, recipients }: Acceptance): number {
+  let size = dto.subject.length + (dto.html?.length ?? 0) + (dto.text?.length ?? 0);
+  size += dto.reply_to?.length ?? 0;
+  for (const [name, value] of Object.entries(dto.headers ?? {})) size += name.length + value.length;
+  for (const { email } of recipients) size += email.length;
+  return size;
+}
 
 /**
  * Accepts emails (SPEC §7): one message per unique recipient, stored with the
@@ -30,15 +64,15 @@ const BATCH = { maxBatch: 64, maxConcurrent: 4 };
  * The hot path per request: the API key and the sender come from short-lived
  * caches (AUTH_CACHE_TTL_MS; delivery checks the sender again), and concurrent
  * requests are written by group commit: one contacts lookup, one insert
- * statement and one Redis call serve every request of a batch.
+ * statement and one Redis call serve every request of a batch. A value the
+ * database refuses fails only its own request (422); a lost connection fails
+ * the batch (503) after one repeat of its statement, which the ids planned
+ * up front make safe.
  */
 @Injectable()
 export class EmailsService {
   private readonly senders: TtlCache<string, SenderAddress>;
-  private readonly accepts = new GroupCommit<Acceptance, AcceptedEmailDto>(
-    (batch) => this.acceptBatch(batch),
-    BATCH,
-  );
+  private readonly accepts: GroupCommit<Acceptance, Outcome>;
 
   constructor(
     private readonly addresses: AddressesService,
@@ -49,6 +83,18 @@ export class EmailsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.senders = new TtlCache(config.authCacheTtlMs);
+    this.accepts = new GroupCommit((batch) => this.acceptBatch(batch), {
+      ...BATCH,
+      maxWaiting: config.sendQueueLimit,
+      size: contentSize,
+      isolate: isDataError,
+      full: () =>
+        new ServiceUnavailableError(
+          'Too many requests are waiting to be stored; retry shortly',
+          {},
+          QUEUE_FULL_RETRY_AFTER_S,
+        ),
+    });
   }
 
   /**
@@ -61,23 +107,31 @@ export class EmailsService {
     idempotency: IdempotentRequest | null = null,
     requestId?: string,
   ): Promise<{ result: AcceptedEmailDto; replayed: boolean }> {
+    const id = randomUUID();
     if (idempotency) {
-      const begun = await this.idempotency.begin(workspaceId, idempotency);
+      const begun = await this.idempotency.begin(workspaceId, idempotency, id);
       if (begun.replay) return { result: begun.response as AcceptedEmailDto, replayed: true };
     }
     try {
       const sender = await this.sendableSender(workspaceId, dto.from);
       const result = await this.accepts.submit({
+        id,
         workspaceId,
         requestId,
         dto,
+        recipients: planRecipients(dto.to, dto.bcc).map((r) => ({ ...r, id: randomUUID() })),
         sender,
         idempotencyKey: idempotency?.key ?? null,
       });
+      if (result instanceof AppError) throw result;
       return { result, replayed: false };
     } catch (error) {
-      if (idempotency) await this.idempotency.release(workspaceId, idempotency.key);
-      throw error;
+      // A key left behind frees itself once its request looks abandoned.
+      if (idempotency)
+        await this.idempotency.release(workspaceId, idempotency.key, id).catch(() => undefined);
+      throw isDataError(error) ? notStorable() : error;
+    } finally {
+      this.idempotency.end(id);
     }
   }
 
@@ -96,24 +150,18 @@ export class EmailsService {
     return sender;
   }
 
-  /** Plans, stores and queues a batch of requests; one answer per request, in order. */
-  private async acceptBatch(batch: Acceptance[]): Promise<AcceptedEmailDto[]> {
-    const plans = batch.map((acceptance) => ({
-      acceptance,
-      recipients: planRecipients(acceptance.dto.to, acceptance.dto.bcc),
-    }));
+  /** Stores and queues a batch of requests; one outcome per request, in order. */
+  private async acceptBatch(batch: Acceptance[]): Promise<Outcome[]> {
     const contacts = await this.contacts.findRecipients(
-      plans.flatMap(({ acceptance, recipients }) =>
-        recipients.map(({ email }) => ({ workspaceId: acceptance.workspaceId, email })),
-      ),
+      batch.flatMap(({ workspaceId, recipients }) => recipients.map(({ email }) => ({ workspaceId, email }))),
     );
     let next = 0;
-    const accepted = plans.map(({ acceptance, recipients }) => {
-      const { workspaceId, dto, sender, idempotencyKey } = acceptance;
-      const messages = recipients.map(({ email, type }) => {
+    const accepted = batch.map((acceptance) => {
+      const { id, workspaceId, dto, recipients, sender, idempotencyKey } = acceptance;
+      const messages = recipients.map(({ id: messageId, email, type }) => {
         const contact = contacts[next++];
         return {
-          id: randomUUID(),
+          id: messageId,
           recipient: email,
           type,
           fromEmail: contact?.route?.email ?? sender.email,
@@ -133,7 +181,7 @@ export class EmailsService {
       };
       const { headers, tag } = splitTag(dto.headers, TAG_HEADER);
       const request: AcceptedRequest = {
-        id: randomUUID(),
+        id,
         workspaceId,
         fromEmail: sender.email,
         subject: dto.subject,
@@ -149,12 +197,39 @@ export class EmailsService {
       return { request, result, requestId: acceptance.requestId };
     });
 
-    await this.messages.insertRequests(accepted.map((a) => a.request));
+    const stored = await this.store(accepted.map((a) => a.request));
     await this.producer.enqueue(
-      accepted.flatMap(({ request, requestId }) =>
-        request.messages.map((m) => ({ messageId: m.id, requestId })),
-      ),
+      accepted
+        .filter(({ request }) => stored.has(request.id))
+        .flatMap(({ request, requestId }) => request.messages.map((m) => ({ messageId: m.id, requestId }))),
     );
-    return accepted.map((a) => a.result);
+    return accepted.map(({ request, result }) => (stored.has(request.id) ? result : keyTakenOver()));
+  }
+
+  /**
+   * Inserts the requests; when the connection drops, once more: the first
+   * statement may have committed unseen, and the same ids make the repeat
+   * store nothing twice and read back what is stored.
+   */
+  private async store(requests: AcceptedRequest[]): Promise<Set<string>> {
+    try {
+      return await this.messages.insertRequests(requests);
+    } catch (error) {
+      if (!isConnectionLost(error)) throw error;
+      return this.messages.insertRequests(requests, true);
+    }
   }
 }
+
+/** A value passed validation but the database refused it (a data or integrity error of this request alone). */
+const notStorable = () =>
+  new ValidationFailedError([
+    { field: 'body', message: 'the request contains a value that cannot be stored' },
+  ]);
+
+/** An identical request took this request's Idempotency-Key over while it waited; that one is stored instead. */
+const keyTakenOver = () =>
+  new ConflictError(
+    'A request with this Idempotency-Key is still being processed',
+    'idempotency_request_in_progress',
+  );
