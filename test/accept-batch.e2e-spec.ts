@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 import type request from 'supertest';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
+import { lockTable, TableLock } from './support/table-lock';
 
 /** Flushes the app runs at once (EmailsService's group commit). */
 const CONCURRENT_FLUSHES = 4;
@@ -30,33 +30,10 @@ function send({ ws, sender }: Tenant, subject: string, key = subject): Promise<r
     .then((res) => res);
 }
 
-/**
- * Holds an EXCLUSIVE lock on email_requests from a connection of the test's
- * own, so the app's inserts wait: requests pile up in the group-commit queue.
- */
-async function lockRequests(t: TestApp): Promise<{ waiting(): Promise<number>; release(): Promise<void> }> {
-  const locker = new Client({ connectionString: t.config.databaseUrl });
-  await locker.connect();
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE email_requests IN EXCLUSIVE MODE');
-  return {
-    async waiting() {
-      const { rows } = await t.db.query(
-        `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'email_requests'::regclass AND NOT granted`,
-      );
-      return rows[0].n as number;
-    },
-    async release() {
-      await locker.query('COMMIT');
-      await locker.end();
-    },
-  };
-}
-
 /** Sends one request at a time until every flush of the app waits on the lock; answers those sends. */
 async function occupyFlushes(
   t: TestApp,
-  lock: { waiting(): Promise<number> },
+  lock: TableLock,
   tenant: Tenant,
   prefix: string,
 ): Promise<Promise<request.Response>[]> {
@@ -112,8 +89,7 @@ describe('a batch with a request the database refuses', () => {
   afterAll(() => t.close());
 
   it('fails only the refused requests (422); 20 concurrent sends of other workspaces in the same batch succeed', async () => {
-    const lock = await lockRequests(t);
-    let released = false;
+    const lock = await lockTable(t, 'email_requests');
     try {
       const first = await occupyFlushes(t, lock, others[0], 'occupy');
       // Everything sent now waits in the queue and is flushed as one batch once the lock goes.
@@ -125,7 +101,6 @@ describe('a batch with a request the database refuses', () => {
         what: 'every request waiting',
       });
       await lock.release();
-      released = true;
 
       for (const res of await Promise.all([...first, ...good])) {
         expect(res.status).toBe(202);
@@ -151,7 +126,7 @@ describe('a batch with a request the database refuses', () => {
       );
       expect(keys.rows).toEqual([...goodSubjects].sort().map((key) => ({ key, status: 'done' })));
     } finally {
-      if (!released) await lock.release();
+      await lock.release();
     }
   });
 
@@ -179,8 +154,7 @@ describe('a full send queue', () => {
   afterAll(() => t.close());
 
   it('answers 503 service_unavailable with Retry-After beyond SEND_QUEUE_LIMIT, stores nothing of those, and frees their keys', async () => {
-    const lock = await lockRequests(t);
-    let released = false;
+    const lock = await lockTable(t, 'email_requests');
     try {
       const first = await occupyFlushes(t, lock, tenant, 'inflight');
       const subjects = Array.from({ length: LIMIT + 10 }, (_, i) => `queued-${i}`);
@@ -197,7 +171,6 @@ describe('a full send queue', () => {
         expect(res.body).toEqual({ error: 'service_unavailable', message: expect.any(String) });
       }
       await lock.release();
-      released = true;
 
       const all = await Promise.all(sends);
       const accepted = subjects.filter((_, i) => all[i].status === 202);
@@ -216,7 +189,7 @@ describe('a full send queue', () => {
       expect(retry.status).toBe(202);
       expect(retry.headers['idempotent-replayed']).toBeUndefined();
     } finally {
-      if (!released) await lock.release();
+      await lock.release();
     }
   });
 });

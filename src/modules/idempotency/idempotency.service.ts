@@ -58,7 +58,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   private pruneTimer?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
   /** Keys claimed by this instance's requests still running, by owner. */
-  private readonly held = new Map<string, { workspaceId: string; key: string; since: number }>();
+  private readonly held = new Map<string, { workspaceId: string; key: string }>();
 
   constructor(private readonly sql: Sql) {}
 
@@ -99,7 +99,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       [workspaceId, request.key, request.hash, owner],
     );
     if (claimed) {
-      this.held.set(owner, { workspaceId, key: request.key, since: Date.now() });
+      this.held.set(owner, { workspaceId, key: request.key });
       return { replay: false };
     }
 
@@ -138,16 +138,16 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     );
   }
 
-  /** Refreshes the keys of requests running for more than KEEP_ALIVE_MS, in one statement. */
+  /** Refreshes the keys of this instance's running requests, in one statement. */
   async keepAlive(): Promise<void> {
-    const due = [...this.held].filter(([, held]) => held.since <= Date.now() - KEEP_ALIVE_MS);
-    if (due.length === 0) return;
+    if (this.held.size === 0) return;
+    const held = [...this.held];
     await this.sql.exec(
       `UPDATE idempotency_keys k SET updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS h(workspace_id, key, owner)
         WHERE k.workspace_id = h.workspace_id AND k.key = h.key AND k.owner = h.owner
           AND k.status = 'in_progress'`,
-      [due.map(([, h]) => h.workspaceId), due.map(([, h]) => h.key), due.map(([owner]) => owner)],
+      [held.map(([, h]) => h.workspaceId), held.map(([, h]) => h.key), held.map(([owner]) => owner)],
     );
   }
 
