@@ -1,4 +1,5 @@
 import type request from 'supertest';
+import { Sql } from '../src/database/sql';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
 import { lockTable, TableLock } from './support/table-lock';
@@ -191,5 +192,10 @@ describe('a full send queue', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('runs the app’s statements with a 30 s statement_timeout, so a stuck one cannot hold a pooled connection', async () => {
+    const sql = t.app.get(Sql);
+    expect(await sql.one('SHOW statement_timeout')).toEqual({ statement_timeout: '30s' });
   });
 });
