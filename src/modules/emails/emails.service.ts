@@ -19,19 +19,9 @@ import { ContactsService } from '../contacts/contacts.service';
 import { DeliveryProducer } from '../delivery/delivery.producer';
 import { IdempotencyService, IdempotentRequest } from '../idempotency/idempotency.service';
 import { AcceptedRequest, MessagesRepository } from '../messages/messages.repository';
-import { AcceptedEmailDto, SendEmailDto, TAG_HEADER } from './dto/send-email.dto';
-import { planRecipients, Recipient, splitTag } from './recipients';
-
-/** A request to store, with the ids of its work given once, before anything is tried. */
-interface Acceptance {
-  id: string;
-  workspaceId: string;
-  requestId?: string;
-  dto: SendEmailDto;
-  recipients: (Recipient & { id: string })[];
-  sender: SenderAddress;
-  idempotencyKey: string | null;
-}
+import { Acceptance, contentSize, toAcceptedRequest } from './acceptance';
+import { AcceptedEmailDto, SendEmailDto } from './dto/send-email.dto';
+import { planRecipients } from './recipients';
 
 /** A request's answer, or why it was not stored while the rest of its batch was. */
 type Outcome = AcceptedEmailDto | AppError;
@@ -47,15 +37,6 @@ const QUEUE_FULL_RETRY_AFTER_S = 1;
  * the requests waiting for a statement hold at most 64 M.
  */
 const BATCH = { maxBatch: 64, maxConcurrent: 4, maxBatchSize: 16 * MB, maxWaitingSize: 64 * MB };
-
-/** Characters of the content a request stores: what its statement and its wait cost. */
-function contentSize({ dto, recipients }: Acceptance): number {
-  let size = dto.subject.length + (dto.html?.length ?? 0) + (dto.text?.length ?? 0);
-  size += dto.reply_to?.length ?? 0;
-  for (const [name, value] of Object.entries(dto.headers ?? {})) size += name.length + value.length;
-  for (const { email } of recipients) size += email.length;
-  return size;
-}
 
 /**
  * Accepts emails (SPEC §7): one message per unique recipient, stored with the
@@ -157,44 +138,9 @@ export class EmailsService {
     );
     let next = 0;
     const accepted = batch.map((acceptance) => {
-      const { id, workspaceId, dto, recipients, sender, idempotencyKey } = acceptance;
-      const messages = recipients.map(({ id: messageId, email, type }) => {
-        const contact = contacts[next++];
-        return {
-          id: messageId,
-          recipient: email,
-          type,
-          fromEmail: contact?.route?.email ?? sender.email,
-          contactId: contact?.contactId ?? null,
-        };
-      });
-      const result: AcceptedEmailDto = {
-        accepted: true,
-        message_count: messages.length,
-        messages: messages.map((m) => ({
-          uuid: m.id,
-          recipient: m.recipient,
-          type: m.type,
-          from: m.fromEmail,
-          status: 'pending',
-        })),
-      };
-      const { headers, tag } = splitTag(dto.headers, TAG_HEADER);
-      const request: AcceptedRequest = {
-        id,
-        workspaceId,
-        fromEmail: sender.email,
-        subject: dto.subject,
-        html: dto.html ?? null,
-        text: dto.text ?? null,
-        replyTo: dto.reply_to ?? null,
-        toRecipients: recipients.filter((r) => r.type === 'to').map((r) => r.email),
-        headers,
-        tag,
-        messages,
-        idempotency: idempotencyKey ? { key: idempotencyKey, response: result } : null,
-      };
-      return { request, result, requestId: acceptance.requestId };
+      const own = contacts.slice(next, next + acceptance.recipients.length);
+      next += acceptance.recipients.length;
+      return { ...toAcceptedRequest(acceptance, own), requestId: acceptance.requestId };
     });
 
     const stored = await this.store(accepted.map((a) => a.request));
