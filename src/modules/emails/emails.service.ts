@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
@@ -52,6 +52,7 @@ const BATCH = { maxBatch: 64, maxConcurrent: 4, maxBatchSize: 16 * MB, maxWaitin
  */
 @Injectable()
 export class EmailsService {
+  private readonly logger = new Logger(EmailsService.name);
   private readonly senders: TtlCache<string, SenderAddress>;
   private readonly accepts: GroupCommit<Acceptance, Outcome>;
 
@@ -110,7 +111,9 @@ export class EmailsService {
       // A key left behind frees itself once its request looks abandoned.
       if (idempotency)
         await this.idempotency.release(workspaceId, idempotency.key, id).catch(() => undefined);
-      throw isDataError(error) ? notStorable() : error;
+      if (!isDataError(error)) throw error;
+      this.logger.warn(`The database refused a validated request (${describeRefusal(error)})`);
+      throw notStorable();
     } finally {
       this.idempotency.end(id);
     }
@@ -172,6 +175,13 @@ const notStorable = () =>
   new ValidationFailedError([
     { field: 'body', message: 'the request contains a value that cannot be stored' },
   ]);
+
+/** Which rule of the schema refused a value: names only, never the values. */
+function describeRefusal(error: unknown): string {
+  const { code, table, column, constraint } = error as Record<string, unknown>;
+  const names = Object.entries({ table, column, constraint }).filter(([, name]) => typeof name === 'string');
+  return [`SQLSTATE ${String(code)}`, ...names.map(([what, name]) => `${what} ${String(name)}`)].join(', ');
+}
 
 /** An identical request took this request's Idempotency-Key over while it waited; that one is stored instead. */
 const keyTakenOver = () =>
