@@ -6,8 +6,10 @@ import { Recipient, splitTag } from './recipients';
 
 /** A request to store, with the ids of its work given once, before anything is tried. */
 export interface Acceptance {
+  /** The email request's id, also the owner of its idempotency key. */
   id: string;
   workspaceId: string;
+  /** The HTTP request's id, carried into job data for the logs. */
   requestId?: string;
   dto: SendEmailDto;
   recipients: (Recipient & { id: string })[];
