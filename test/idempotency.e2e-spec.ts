@@ -1,6 +1,8 @@
+import { IdempotencyService } from '../src/modules/idempotency/idempotency.service';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
+import { lockTable } from './support/table-lock';
 
 describe('Idempotency-Key on POST /v1/emails', () => {
   let smtp: SmtpSink;
@@ -115,5 +117,75 @@ describe('Idempotency-Key on POST /v1/emails', () => {
 
   it('accepts a 256-character key', async () => {
     await post('k'.repeat(256), body('long key')).expect(202);
+  });
+
+  /** Makes a key look as if its request had last refreshed it two minutes ago. */
+  const age = (key: string) =>
+    t.db.query(
+      `UPDATE idempotency_keys SET updated_at = now() - interval '2 minutes' WHERE workspace_id = $1 AND key = $2`,
+      [ws.workspaceId, key],
+    );
+
+  it('a request waiting to be stored keeps its key: an identical retry is 409, however long it waits', async () => {
+    const lock = await lockTable(t, 'email_requests');
+    try {
+      const first = post('waiting-1', body('kept while waiting')).then((res) => res);
+      await eventually(async () => (await lock.waiting()) >= 1, { what: 'the insert waiting' });
+      await age('waiting-1');
+      await t.app.get(IdempotencyService).keepAlive();
+      const retry = await post('waiting-1', body('kept while waiting'));
+      expect(retry.status).toBe(409);
+      expect(retry.body.error).toBe('idempotency_request_in_progress');
+      await lock.release();
+      expect((await first).status).toBe(202);
+      expect(await messageCount('kept while waiting')).toBe(2);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('a key that looks abandoned is taken over safely: only the new owner stores its work and its answer', async () => {
+    const lock = await lockTable(t, 'email_requests');
+    try {
+      const first = post('abandoned-1', body('taken over')).then((res) => res);
+      await eventually(async () => (await lock.waiting()) >= 1, { what: 'the first insert waiting' });
+      // The first request's instance could not refresh its key (cut off from the database).
+      await age('abandoned-1');
+      const second = post('abandoned-1', body('taken over')).then((res) => res);
+      await eventually(async () => (await lock.waiting()) >= 2, { what: 'both inserts waiting' });
+      await lock.release();
+      const [lost, owner] = await Promise.all([first, second]);
+      expect(lost.status).toBe(409);
+      expect(lost.body.error).toBe('idempotency_request_in_progress');
+      expect(owner.status).toBe(202);
+      expect(await messageCount('taken over')).toBe(2);
+      const { rows } = await t.db.query(
+        `SELECT status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
+        [ws.workspaceId, 'abandoned-1'],
+      );
+      expect(rows).toEqual([{ status: 'done', response: owner.body.data }]);
+      const replay = await post('abandoned-1', body('taken over')).expect(202);
+      expect(replay.body).toEqual(owner.body);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('pruning removes every expired key in one run, more than 10,000', async () => {
+    await t.db.query(
+      `INSERT INTO idempotency_keys (workspace_id, key, request_hash, status, created_at, updated_at)
+       SELECT $1, 'expired-' || g, '\\x00'::bytea, 'done', now() - interval '25 hours', now() - interval '25 hours'
+         FROM generate_series(1, 10500) AS g`,
+      [ws.workspaceId],
+    );
+    const count = async (where: string) =>
+      (await t.db.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE ${where}`)).rows[0]
+        .n as number;
+    const fresh = await count(`created_at >= now() - interval '24 hours'`);
+    expect(fresh).toBeGreaterThan(0);
+
+    expect(await t.app.get(IdempotencyService).prune()).toBe(10500);
+    expect(await count(`created_at < now() - interval '24 hours'`)).toBe(0);
+    expect(await count('true')).toBe(fresh);
   });
 });

@@ -162,6 +162,13 @@ class EnvironmentVariables {
   @Max(60000)
   AUTH_CACHE_TTL_MS = 5000;
 
+  /** Send requests one instance keeps waiting to be stored; more are answered 503 with Retry-After. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  SEND_QUEUE_LIMIT = 5000;
+
   /** pino log level. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -193,6 +200,7 @@ export interface AppConfig {
   rateLimitRps: number;
   dkimEncryptionKey: Buffer | null;
   authCacheTtlMs: number;
+  sendQueueLimit: number;
   logLevel: string;
 }
 
@@ -238,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         )
       : null,
     authCacheTtlMs: vars.AUTH_CACHE_TTL_MS,
+    sendQueueLimit: vars.SEND_QUEUE_LIMIT,
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -3,12 +3,16 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { join } from 'node:path';
 import { migrations } from './migrations';
 
+/** Longest a statement of the app may run, so a stuck one cannot hold a pooled connection for ever. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
 /**
  * The one DataSource definition, shared by the app and the TypeORM CLI
  * (`npm run migration:run`). The schema only ever changes through migrations,
- * listed explicitly in migrations/index.ts.
+ * listed explicitly in migrations/index.ts. `statementTimeoutMs` becomes the
+ * connections' `statement_timeout` (0: none, as for the CLI's migrations).
  */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(url: string, statementTimeoutMs = 0): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -16,7 +20,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000 },
+    extra: { max: 20, connectionTimeoutMillis: 5000, statement_timeout: statementTimeoutMs },
   };
 }
 

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { dataSourceOptions } from './data-source';
+import { dataSourceOptions, STATEMENT_TIMEOUT_MS } from './data-source';
 import { ensureDatabase, runMigrations } from './migrate';
 import { Sql } from './sql';
 
@@ -13,7 +13,7 @@ import { Sql } from './sql';
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.databaseUrl),
+        ...dataSourceOptions(config.databaseUrl, STATEMENT_TIMEOUT_MS),
         autoLoadEntities: true,
       }),
       dataSourceFactory: async (options) => {

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   Page,
   PageQueryDto,
+  SqlState,
   toPage,
   ValidationFailedError,
 } from '@app/common';
@@ -16,9 +17,6 @@ import { Sql } from '../../database/sql';
 import { AddressDto, CreateAddressDto } from './dto/address.dto';
 import { Address } from './entities/address.entity';
 import type { SenderAddress } from './sender-address';
-
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
 
 type AddressRow = Pick<Address, 'id' | 'email' | 'name' | 'domainId' | 'createdAt'> & { sendable: boolean };
 
@@ -67,8 +65,9 @@ export class AddressesService {
       return toDto({ ...address, sendable: domain.verified_at !== null });
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === UNIQUE_VIOLATION) throw new ConflictError(`The address ${dto.email} already exists`);
-      if (code === FOREIGN_KEY_VIOLATION) throw notOurDomain; // the domain was deleted meanwhile
+      if (code === SqlState.UNIQUE_VIOLATION)
+        throw new ConflictError(`The address ${dto.email} already exists`);
+      if (code === SqlState.FOREIGN_KEY_VIOLATION) throw notOurDomain; // the domain was deleted meanwhile
       throw error;
     }
   }

@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, isUuid, NotFoundError, ValidationFailedError } from '@app/common';
+import { ConflictError, isUuid, NotFoundError, SqlState, ValidationFailedError } from '@app/common';
 import { ApiKeysService } from './api-keys.service';
 import { CreateUserDto, CreateWorkspaceDto, UpdateUserDto, UserDto, WorkspaceDto } from './dto/admin.dto';
 import { User } from './entities/user.entity';
 import { Workspace } from './entities/workspace.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 /** Users and workspaces, managed by the operator API. */
 @Injectable()
@@ -27,7 +25,7 @@ export class UsersService {
       });
       return UserDto.from(user);
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+      if ((error as { code?: string }).code === SqlState.UNIQUE_VIOLATION) {
         throw new ConflictError('A user with this email already exists');
       }
       throw error;

@@ -1,15 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, isUuid, listPage, NotFoundError, Page, ValidationFailedError } from '@app/common';
+import {
+  ConflictError,
+  isUuid,
+  listPage,
+  NotFoundError,
+  Page,
+  SqlState,
+  ValidationFailedError,
+} from '@app/common';
 import { Sql } from '../../database/sql';
 import { AddressesService } from '../addresses/addresses.service';
 import type { SenderAddress } from '../addresses/sender-address';
 import { ContactDto, ContactQueryDto, CreateContactDto, UpdateContactDto } from './dto/contact.dto';
 import { Contact } from './entities/contact.entity';
-
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
 
 export interface RecipientLookup {
   workspaceId: string;
@@ -155,9 +160,9 @@ export class ContactsService {
       return await query();
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === UNIQUE_VIOLATION)
+      if (code === SqlState.UNIQUE_VIOLATION)
         throw new ConflictError(`A contact with the email ${email} already exists`);
-      if (code === FOREIGN_KEY_VIOLATION) throw notAnAddress();
+      if (code === SqlState.FOREIGN_KEY_VIOLATION) throw notAnAddress();
       throw error;
     }
   }

@@ -1,6 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GroupCommit, TtlCache, UnprocessableError } from '@app/common';
+import {
+  AppError,
+  ConflictError,
+  GroupCommit,
+  isConnectionLost,
+  isDataError,
+  ServiceUnavailableError,
+  TtlCache,
+  UnprocessableError,
+  ValidationFailedError,
+} from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
@@ -9,19 +19,24 @@ import { ContactsService } from '../contacts/contacts.service';
 import { DeliveryProducer } from '../delivery/delivery.producer';
 import { IdempotencyService, IdempotentRequest } from '../idempotency/idempotency.service';
 import { AcceptedRequest, MessagesRepository } from '../messages/messages.repository';
-import { AcceptedEmailDto, SendEmailDto, TAG_HEADER } from './dto/send-email.dto';
-import { planRecipients, splitTag } from './recipients';
+import { Acceptance, contentSize, toAcceptedRequest } from './acceptance';
+import { AcceptedEmailDto, SendEmailDto } from './dto/send-email.dto';
+import { planRecipients } from './recipients';
 
-interface Acceptance {
-  workspaceId: string;
-  requestId?: string;
-  dto: SendEmailDto;
-  sender: SenderAddress;
-  idempotencyKey: string | null;
-}
+/** A request's answer, or why it was not stored while the rest of its batch was. */
+type Outcome = AcceptedEmailDto | AppError;
 
-/** Requests written by one statement at the most, and such statements at once. */
-const BATCH = { maxBatch: 64, maxConcurrent: 4 };
+const MB = 1024 * 1024;
+/** Seconds a client is asked to wait when this instance has too many requests waiting. */
+const QUEUE_FULL_RETRY_AFTER_S = 1;
+
+/**
+ * Requests written by one statement at the most, and such statements at once.
+ * Sizes count the characters of a request's content: pg builds each array
+ * parameter as one string, so a statement carries at most 16 M characters;
+ * the requests waiting for a statement hold at most 64 M.
+ */
+const BATCH = { maxBatch: 64, maxConcurrent: 4, maxBatchSize: 16 * MB, maxWaitingSize: 64 * MB };
 
 /**
  * Accepts emails (SPEC §7): one message per unique recipient, stored with the
@@ -30,15 +45,16 @@ const BATCH = { maxBatch: 64, maxConcurrent: 4 };
  * The hot path per request: the API key and the sender come from short-lived
  * caches (AUTH_CACHE_TTL_MS; delivery checks the sender again), and concurrent
  * requests are written by group commit: one contacts lookup, one insert
- * statement and one Redis call serve every request of a batch.
+ * statement and one Redis call serve every request of a batch. A value the
+ * database refuses fails only its own request (422); a lost connection fails
+ * the batch (503) after one repeat of its statement, which the ids planned
+ * up front make safe.
  */
 @Injectable()
 export class EmailsService {
+  private readonly logger = new Logger(EmailsService.name);
   private readonly senders: TtlCache<string, SenderAddress>;
-  private readonly accepts = new GroupCommit<Acceptance, AcceptedEmailDto>(
-    (batch) => this.acceptBatch(batch),
-    BATCH,
-  );
+  private readonly accepts: GroupCommit<Acceptance, Outcome>;
 
   constructor(
     private readonly addresses: AddressesService,
@@ -49,6 +65,18 @@ export class EmailsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.senders = new TtlCache(config.authCacheTtlMs);
+    this.accepts = new GroupCommit((batch) => this.acceptBatch(batch), {
+      ...BATCH,
+      maxWaiting: config.sendQueueLimit,
+      size: contentSize,
+      isolate: isDataError,
+      full: () =>
+        new ServiceUnavailableError(
+          'Too many requests are waiting to be stored; retry shortly',
+          {},
+          QUEUE_FULL_RETRY_AFTER_S,
+        ),
+    });
   }
 
   /**
@@ -61,23 +89,33 @@ export class EmailsService {
     idempotency: IdempotentRequest | null = null,
     requestId?: string,
   ): Promise<{ result: AcceptedEmailDto; replayed: boolean }> {
+    const id = randomUUID();
     if (idempotency) {
-      const begun = await this.idempotency.begin(workspaceId, idempotency);
+      const begun = await this.idempotency.begin(workspaceId, idempotency, id);
       if (begun.replay) return { result: begun.response as AcceptedEmailDto, replayed: true };
     }
     try {
       const sender = await this.sendableSender(workspaceId, dto.from);
       const result = await this.accepts.submit({
+        id,
         workspaceId,
         requestId,
         dto,
+        recipients: planRecipients(dto.to, dto.bcc).map((r) => ({ ...r, id: randomUUID() })),
         sender,
         idempotencyKey: idempotency?.key ?? null,
       });
+      if (result instanceof AppError) throw result;
       return { result, replayed: false };
     } catch (error) {
-      if (idempotency) await this.idempotency.release(workspaceId, idempotency.key);
-      throw error;
+      // A key left behind frees itself once its request looks abandoned.
+      if (idempotency)
+        await this.idempotency.release(workspaceId, idempotency.key, id).catch(() => undefined);
+      if (!isDataError(error)) throw error;
+      this.logger.warn(`The database refused a validated request (${describeRefusal(error)})`);
+      throw notStorable();
+    } finally {
+      this.idempotency.end(id);
     }
   }
 
@@ -96,65 +134,58 @@ export class EmailsService {
     return sender;
   }
 
-  /** Plans, stores and queues a batch of requests; one answer per request, in order. */
-  private async acceptBatch(batch: Acceptance[]): Promise<AcceptedEmailDto[]> {
-    const plans = batch.map((acceptance) => ({
-      acceptance,
-      recipients: planRecipients(acceptance.dto.to, acceptance.dto.bcc),
-    }));
+  /** Stores and queues a batch of requests; one outcome per request, in order. */
+  private async acceptBatch(batch: Acceptance[]): Promise<Outcome[]> {
     const contacts = await this.contacts.findRecipients(
-      plans.flatMap(({ acceptance, recipients }) =>
-        recipients.map(({ email }) => ({ workspaceId: acceptance.workspaceId, email })),
-      ),
+      batch.flatMap(({ workspaceId, recipients }) => recipients.map(({ email }) => ({ workspaceId, email }))),
     );
     let next = 0;
-    const accepted = plans.map(({ acceptance, recipients }) => {
-      const { workspaceId, dto, sender, idempotencyKey } = acceptance;
-      const messages = recipients.map(({ email, type }) => {
-        const contact = contacts[next++];
-        return {
-          id: randomUUID(),
-          recipient: email,
-          type,
-          fromEmail: contact?.route?.email ?? sender.email,
-          contactId: contact?.contactId ?? null,
-        };
-      });
-      const result: AcceptedEmailDto = {
-        accepted: true,
-        message_count: messages.length,
-        messages: messages.map((m) => ({
-          uuid: m.id,
-          recipient: m.recipient,
-          type: m.type,
-          from: m.fromEmail,
-          status: 'pending',
-        })),
-      };
-      const { headers, tag } = splitTag(dto.headers, TAG_HEADER);
-      const request: AcceptedRequest = {
-        id: randomUUID(),
-        workspaceId,
-        fromEmail: sender.email,
-        subject: dto.subject,
-        html: dto.html ?? null,
-        text: dto.text ?? null,
-        replyTo: dto.reply_to ?? null,
-        toRecipients: recipients.filter((r) => r.type === 'to').map((r) => r.email),
-        headers,
-        tag,
-        messages,
-        idempotency: idempotencyKey ? { key: idempotencyKey, response: result } : null,
-      };
-      return { request, result, requestId: acceptance.requestId };
+    const accepted = batch.map((acceptance) => {
+      const own = contacts.slice(next, next + acceptance.recipients.length);
+      next += acceptance.recipients.length;
+      return { ...toAcceptedRequest(acceptance, own), requestId: acceptance.requestId };
     });
 
-    await this.messages.insertRequests(accepted.map((a) => a.request));
+    const stored = await this.store(accepted.map((a) => a.request));
     await this.producer.enqueue(
-      accepted.flatMap(({ request, requestId }) =>
-        request.messages.map((m) => ({ messageId: m.id, requestId })),
-      ),
+      accepted
+        .filter(({ request }) => stored.has(request.id))
+        .flatMap(({ request, requestId }) => request.messages.map((m) => ({ messageId: m.id, requestId }))),
     );
-    return accepted.map((a) => a.result);
+    return accepted.map(({ request, result }) => (stored.has(request.id) ? result : keyTakenOver()));
+  }
+
+  /**
+   * Inserts the requests; when the connection drops, once more: the first
+   * statement may have committed unseen, and the same ids make the repeat
+   * store nothing twice and read back what is stored.
+   */
+  private async store(requests: AcceptedRequest[]): Promise<Set<string>> {
+    try {
+      return await this.messages.insertRequests(requests);
+    } catch (error) {
+      if (!isConnectionLost(error)) throw error;
+      return this.messages.insertRequests(requests, true);
+    }
   }
 }
+
+/** A value passed validation but the database refused it (a data or integrity error of this request alone). */
+const notStorable = () =>
+  new ValidationFailedError([
+    { field: 'body', message: 'the request contains a value that cannot be stored' },
+  ]);
+
+/** Which rule of the schema refused a value: names only, never the values. */
+function describeRefusal(error: unknown): string {
+  const { code, table, column, constraint } = error as Record<string, unknown>;
+  const names = Object.entries({ table, column, constraint }).filter(([, name]) => typeof name === 'string');
+  return [`SQLSTATE ${String(code)}`, ...names.map(([what, name]) => `${what} ${String(name)}`)].join(', ');
+}
+
+/** An identical request took this request's Idempotency-Key over while it waited; that one is stored instead. */
+const keyTakenOver = () =>
+  new ConflictError(
+    'A request with this Idempotency-Key is still being processed',
+    'idempotency_request_in_progress',
+  );

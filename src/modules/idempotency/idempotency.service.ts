@@ -6,8 +6,15 @@ import { Sql } from '../../database/sql';
 /** How long a key remembers its answer. */
 const KEY_TTL = '24 hours';
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-/** A request still `in_progress` after this long died before storing anything: its key may be taken over. */
-const ABANDONED_AFTER = '60 seconds';
+/** Expired keys one pruning statement deletes; pruning repeats it until none are left. */
+const PRUNE_BATCH = 10_000;
+/**
+ * A key still `in_progress` and not refreshed for this long belongs to a
+ * request that died before storing anything: an identical request may take it over.
+ */
+const ABANDONED_AFTER_MS = 60_000;
+/** How often keys held by this instance's live requests are refreshed, so none looks abandoned. */
+const KEEP_ALIVE_MS = ABANDONED_AFTER_MS / 3;
 
 export interface IdempotentRequest {
   key: string;
@@ -34,15 +41,24 @@ export function idempotentRequest(key: string, body: unknown): IdempotentRequest
 }
 
 /**
- * Idempotency-Key handling, per workspace. begin() claims the key or says
- * what the earlier request with it did; the answer itself is stored by the
- * same statement that stores the request's work (see MessagesRepository), so
- * "work done" and "answer remembered" commit together.
+ * Idempotency-Key handling, per workspace. begin() claims the key for an
+ * owner (the id of the request's stored work) or says what the earlier
+ * request with it did; the answer itself is stored by the same statement
+ * that stores the request's work, and only while the owner still holds the
+ * key (see MessagesRepository), so "work done" and "answer remembered" commit
+ * together, once. While a request runs, its key is refreshed every
+ * KEEP_ALIVE_MS, so a retry cannot take over the key of a request that is
+ * only waiting (e.g. in the group-commit queue); and if one ever does (the
+ * instance was cut off from the database), the first request can no longer
+ * store anything.
  */
 @Injectable()
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(IdempotencyService.name);
   private pruneTimer?: NodeJS.Timeout;
+  private keepAliveTimer?: NodeJS.Timeout;
+  /** Keys claimed by this instance's requests still running, by owner. */
+  private readonly held = new Map<string, { workspaceId: string; key: string }>();
 
   constructor(private readonly sql: Sql) {}
 
@@ -53,32 +69,45 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       PRUNE_INTERVAL_MS,
     );
     this.pruneTimer.unref();
+    this.keepAliveTimer = setInterval(
+      () =>
+        void this.keepAlive().catch((error: Error) =>
+          this.logger.warn(`Refreshing keys in use failed: ${error.message}`),
+        ),
+      KEEP_ALIVE_MS,
+    );
+    this.keepAliveTimer.unref();
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.pruneTimer);
+    clearInterval(this.keepAliveTimer);
   }
 
-  async begin(workspaceId: string, request: IdempotentRequest): Promise<Begun> {
+  /** Claims the key for `owner` until end() or release(), or says what the earlier request with it did. */
+  async begin(workspaceId: string, request: IdempotentRequest, owner: string): Promise<Begun> {
     const claimed = await this.sql.one(
-      `INSERT INTO idempotency_keys AS k (workspace_id, key, request_hash, status)
-       VALUES ($1, $2, $3, 'in_progress')
+      `INSERT INTO idempotency_keys AS k (workspace_id, key, request_hash, status, owner)
+       VALUES ($1, $2, $3, 'in_progress', $4)
        ON CONFLICT (workspace_id, key) DO UPDATE
           SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response = NULL,
-              created_at = now(), updated_at = now()
+              owner = EXCLUDED.owner, created_at = now(), updated_at = now()
         WHERE k.created_at < now() - interval '${KEY_TTL}'
-           OR (k.status = 'in_progress' AND k.updated_at < now() - interval '${ABANDONED_AFTER}'
+           OR (k.status = 'in_progress' AND k.updated_at < now() - interval '${ABANDONED_AFTER_MS} milliseconds'
                AND k.request_hash = EXCLUDED.request_hash)
        RETURNING 1`,
-      [workspaceId, request.key, request.hash],
+      [workspaceId, request.key, request.hash, owner],
     );
-    if (claimed) return { replay: false };
+    if (claimed) {
+      this.held.set(owner, { workspaceId, key: request.key });
+      return { replay: false };
+    }
 
     const existing = await this.sql.one<{ request_hash: Buffer; status: string; response: unknown }>(
       `SELECT request_hash, status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
       [workspaceId, request.key],
     );
-    if (!existing) return this.begin(workspaceId, request);
+    if (!existing) return this.begin(workspaceId, request, owner);
     if (!existing.request_hash.equals(request.hash)) {
       throw new ConflictError(
         'This Idempotency-Key was used with a different request body in the last 24 hours',
@@ -94,20 +123,45 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     return { replay: true, response: existing.response };
   }
 
-  /** Frees a key whose request failed, so the client can retry with it. */
-  async release(workspaceId: string, key: string): Promise<void> {
+  /** The request of `owner` ended; its key was completed (or not) by the statement that stored its work. */
+  end(owner: string): void {
+    this.held.delete(owner);
+  }
+
+  /** Frees a key whose request failed, if `owner` still holds it, so the client can retry with it. */
+  async release(workspaceId: string, key: string, owner: string): Promise<void> {
+    this.held.delete(owner);
     await this.sql.exec(
-      `DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND status = 'in_progress'`,
-      [workspaceId, key],
+      `DELETE FROM idempotency_keys
+        WHERE workspace_id = $1 AND key = $2 AND owner = $3 AND status = 'in_progress'`,
+      [workspaceId, key, owner],
     );
   }
 
-  /** Forgets keys older than 24 hours. */
-  async prune(limit = 10000): Promise<number> {
-    return this.sql.exec(
-      `DELETE FROM idempotency_keys WHERE ctid IN (
-         SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '${KEY_TTL}' LIMIT $1)`,
-      [limit],
+  /** Refreshes the keys of this instance's running requests, in one statement. */
+  async keepAlive(): Promise<void> {
+    if (this.held.size === 0) return;
+    const held = [...this.held];
+    await this.sql.exec(
+      `UPDATE idempotency_keys k SET updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS h(workspace_id, key, owner)
+        WHERE k.workspace_id = h.workspace_id AND k.key = h.key AND k.owner = h.owner
+          AND k.status = 'in_progress'`,
+      [held.map(([, h]) => h.workspaceId), held.map(([, h]) => h.key), held.map(([owner]) => owner)],
     );
+  }
+
+  /** Forgets keys older than 24 hours, PRUNE_BATCH at a time until none are left; answers how many. */
+  async prune(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.sql.exec(
+        `DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '${KEY_TTL}' LIMIT $1)`,
+        [PRUNE_BATCH],
+      );
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
   }
 }

@@ -61,17 +61,32 @@ export class MessagesRepository {
   /**
    * Stores any number of accepted requests in one statement: each request's
    * content once, one `pending` message and event per recipient, and its
-   * idempotency key marked done with its answer, so work and answer commit together.
+   * idempotency key marked done with its answer, so work and answer commit
+   * together. A request with a key is stored only while it owns the key
+   * (its id is the key's owner, still `in_progress`): one that lost its key to
+   * a retry stores nothing. Answers the ids of the requests stored.
+   *
+   * Safe to repeat with the same requests (their ids were planned once) after
+   * an error that may have hidden a commit: nothing is stored twice, no answer
+   * is overwritten, and with `readBack` the ids stored are read back from the table.
    */
-  async insertRequests(requests: AcceptedRequest[]): Promise<void> {
+  async insertRequests(requests: AcceptedRequest[], readBack = false): Promise<Set<string>> {
     const messages = requests.flatMap((r) => r.messages.map((m) => ({ ...m, requestId: r.id })));
-    await this.sql.exec(
-      `WITH req AS (
+    const completed = await this.sql.rows<{ owner: string }>(
+      `WITH owned AS (
+         SELECT k.workspace_id, k.key, k.owner, i.response
+           FROM unnest($2::uuid[], $17::text[], $1::uuid[], $18::text[]) AS i(workspace_id, key, owner, response)
+           JOIN idempotency_keys k
+             ON k.workspace_id = i.workspace_id AND k.key = i.key AND k.owner = i.owner AND k.status = 'in_progress'
+            FOR UPDATE OF k
+       ), req AS (
          INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
          SELECT id, workspace_id, from_email, subject, html, text, reply_to, to_recipients::jsonb, headers::jsonb, tag
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[])
-                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
+                       $9::text[], $10::text[], $17::text[])
+                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag, key)
+          WHERE r.key IS NULL OR r.id IN (SELECT owner FROM owned)
+         ON CONFLICT (id) DO NOTHING
          RETURNING id, workspace_id, tag, created_at
        ), msg AS (
          INSERT INTO messages (id, workspace_id, request_id, recipient, type, from_email, contact_id, tag, status, created_at, updated_at)
@@ -83,9 +98,10 @@ export class MessagesRepository {
        ), ev AS (
          INSERT INTO message_events (message_id, type) SELECT id, 'pending' FROM msg
        )
-       UPDATE idempotency_keys k SET status = 'done', response = i.response::jsonb, updated_at = now()
-         FROM unnest($2::uuid[], $17::text[], $18::text[]) AS i(workspace_id, key, response)
-        WHERE i.key IS NOT NULL AND k.workspace_id = i.workspace_id AND k.key = i.key`,
+       UPDATE idempotency_keys k SET status = 'done', response = o.response::jsonb, updated_at = now()
+         FROM owned o
+        WHERE k.workspace_id = o.workspace_id AND k.key = o.key
+       RETURNING k.owner`,
       [
         requests.map((r) => r.id),
         requests.map((r) => r.workspaceId),
@@ -108,6 +124,15 @@ export class MessagesRepository {
       ],
       'insert-requests',
     );
+    if (readBack) {
+      const stored = await this.sql.rows<{ id: string }>(
+        `SELECT id FROM email_requests WHERE id = ANY($1::uuid[])`,
+        [requests.map((r) => r.id)],
+      );
+      return new Set(stored.map((r) => r.id));
+    }
+    const owners = new Set(completed.map((k) => k.owner));
+    return new Set(requests.filter((r) => !r.idempotency || owners.has(r.id)).map((r) => r.id));
   }
 
   /**

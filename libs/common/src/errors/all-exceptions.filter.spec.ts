@@ -34,6 +34,7 @@ describe('AllExceptionsFilter.toEnvelope', () => {
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
       Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
       new Error('timeout exceeded when trying to connect'),
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
     ]) {
       expect(filter.toEnvelope(error)).toMatchObject({ status: 503, body: { error: 'service_unavailable' } });
     }

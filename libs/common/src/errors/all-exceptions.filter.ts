@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { AppError, InvalidJsonError, PayloadTooLargeError } from './app-error';
+import { isUnavailable } from './sqlstate';
 
 interface Envelope {
   status: number;
@@ -36,26 +37,6 @@ function fromBodyParser(exception: unknown): AppError | null {
     return new AppError(415, 'unsupported_media_type', 'Unsupported body encoding or charset');
   }
   return null;
-}
-
-/** Connection-level failures of PostgreSQL (pg and SQLSTATE class 08, shutdown 57P0x). */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-]);
-
-function isUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) ||
-    (typeof message === 'string' &&
-      /timeout exceeded when trying to connect|Connection terminated/i.test(message))
-  );
 }
 
 /** The single place that turns any thrown value into the SPEC §3 JSON envelope. */

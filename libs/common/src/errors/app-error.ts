@@ -81,7 +81,9 @@ export class RateLimitedError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, extra: Record<string, unknown> = {}) {
-    super(503, 'service_unavailable', message, extra);
+  constructor(message: string, extra: Record<string, unknown> = {}, retryAfterSeconds?: number) {
+    const headers: Record<string, string> =
+      retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) };
+    super(503, 'service_unavailable', message, extra, headers);
   }
 }

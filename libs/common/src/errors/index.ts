@@ -1,2 +1,3 @@
 export * from './app-error';
 export * from './all-exceptions.filter';
+export * from './sqlstate';
