@@ -72,6 +72,7 @@ describe('Redis down while sending', () => {
       message: 'Unhealthy: redis down',
       down: ['redis'],
     });
+    expect(health.headers['retry-after']).toBe('5');
 
     await redis.start();
     await allSent(uuids);

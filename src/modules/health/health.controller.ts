@@ -12,6 +12,7 @@ import { ServiceUnavailableError } from '@app/common';
 import { REDIS } from '../../redis/redis.token';
 
 const CHECK_TIMEOUT_MS = 1500;
+const RETRY_AFTER_SECONDS = 5;
 
 /** Liveness of the app's dependencies: 200 when PostgreSQL and Redis answer, 503 naming the one that does not. */
 @ApiTags('health')
@@ -43,7 +44,7 @@ export class HealthController {
       if (!result?.details) throw error;
       // Names only: the checks' own messages hold driver text (hosts, user names).
       const down = Object.keys(result.error ?? {});
-      throw new ServiceUnavailableError(`Unhealthy: ${down.join(', ')} down`, { down });
+      throw new ServiceUnavailableError(`Unhealthy: ${down.join(', ')} down`, { down }, RETRY_AFTER_SECONDS);
     }
   }
 }
