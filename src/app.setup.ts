@@ -1,22 +1,42 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
+import express, { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { rejectDeepJson } from '@app/common';
+import { requireApiKeyShape } from './modules/auth/api-key-precheck';
 
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The routes that take a body up to MAX_BODY_BYTES (SPEC §7, §10); every other route takes SMALL_BODY_BYTES. */
+const SEND_ROUTES = ['/v1/emails', '/v1/emails/batch'];
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const SMALL_BODY_BYTES = 100 * 1024;
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const parseSendBody = express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES });
+const parseSmallBody = express.json({ limit: SMALL_BODY_BYTES, type: JSON_TYPES });
+
+/**
+ * JSON bodies, with the limit of the route: Express routes ignore case and
+ * one trailing slash, so the comparison does too.
+ */
+function parseJson(req: Request, res: Response, next: NextFunction): void {
+  const path = req.path.toLowerCase().replace(/(.)\/$/, '$1');
+  const isSend = req.method === 'POST' && SEND_ROUTES.includes(path);
+  (isSend ? parseSendBody : parseSmallBody)(req, res, next);
+}
 
 /**
  * Everything about the HTTP app that is not a module: body parsing, docs,
  * logger. main.ts and the e2e tests both call it, so tests run
- * exactly what production runs.
+ * exactly what production runs. A workspace API request without a bearer
+ * token of an API key's shape is refused before its body is read.
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
+  app.use('/v1', requireApiKeyShape);
+  app.use(parseJson);
   app.use(rejectDeepJson);
 
   const document = SwaggerModule.createDocument(

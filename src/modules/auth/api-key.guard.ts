@@ -5,8 +5,9 @@ import { ApiKeysService } from './api-keys.service';
 import { AuthenticatedRequest, bearerToken } from './auth-context';
 
 /**
- * Authenticates a workspace API key, applies its rate limit (RATE_LIMIT_RPS)
- * and puts its AuthContext on the request.
+ * Authenticates a workspace API key, applies its rate limits (RATE_LIMIT_RPS
+ * per key, RATE_LIMIT_WORKSPACE_RPS per workspace) and puts its AuthContext
+ * on the request.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -22,7 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     const auth = token ? await this.apiKeys.authenticate(token) : null;
     if (!auth) throw new UnauthorizedError();
-    const limit = await this.rateLimiter.hit(auth.apiKeyId);
+    const limit = await this.rateLimiter.hit(auth);
     if (!limit.allowed) throw new RateLimitedError(limit.retryAfterSeconds);
     request.auth = auth;
     return true;
