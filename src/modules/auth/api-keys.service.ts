@@ -10,7 +10,7 @@ import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
 
 /** Most unrevoked keys a workspace may have: each key has its own rate limit. */
-export const MAX_ACTIVE_API_KEYS = 100;
+const MAX_ACTIVE_API_KEYS = 100;
 
 /**
  * Workspace API keys. Tokens are random, shown once, stored as SHA-256. A
