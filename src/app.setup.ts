@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { rejectDeepJson } from '@app/common';
-import { requireApiKeyShape } from './modules/auth/api-key-precheck';
+import { ApiKeyMiddleware } from './modules/auth/api-key.middleware';
 
 /** The routes that take a body up to MAX_BODY_BYTES (SPEC §7, §10); every other route takes SMALL_BODY_BYTES. */
 const SEND_ROUTES = ['/v1/emails', '/v1/emails/batch'];
@@ -28,14 +28,15 @@ function parseJson(req: Request, res: Response, next: NextFunction): void {
 /**
  * Everything about the HTTP app that is not a module: body parsing, docs,
  * logger. main.ts and the e2e tests both call it, so tests run
- * exactly what production runs. A workspace API request without a bearer
- * token of an API key's shape is refused before its body is read.
+ * exactly what production runs. The workspace API authenticates before
+ * the body is read (ApiKeyMiddleware).
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use('/v1', requireApiKeyShape);
+  const apiKeys = app.get(ApiKeyMiddleware);
+  app.use('/v1', (req: Request, res: Response, next: NextFunction) => apiKeys.use(req, res, next));
   app.use(parseJson);
   app.use(rejectDeepJson);
 

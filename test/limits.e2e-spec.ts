@@ -1,86 +1,11 @@
 import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, Server } from 'node:http';
 import { createServer, connect, Socket } from 'node:net';
 import { ApiKeysService } from '../src/modules/auth/api-keys.service';
 import { createTestApp, createWorkspace, dropDatabase, newDatabaseUrl, TestApp } from './support/app';
+import { listen, postChunked, postUnfinished } from './support/raw-http';
 
 const MB = 1024 * 1024;
-
-interface RawAnswer {
-  status: number;
-  body: unknown;
-}
-
-/**
- * POSTs the start of a body announced as `declaredBytes` long and never
- * sends the rest: an answer proves that the server decided without reading,
- * let alone parsing, the body.
- */
-function postUnfinished(
-  port: number,
-  path: string,
-  headers: Record<string, string>,
-  start: string,
-  declaredBytes: number,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path,
-      headers: {
-        'Content-Type': 'application/json',
-        'Content-Length': String(declaredBytes),
-        ...headers,
-      },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        resolve({ status: res.statusCode!, body: JSON.parse(text) });
-        req.destroy();
-      });
-    });
-    req.on('error', reject);
-    req.write(start);
-  });
-}
-
-async function listen(t: TestApp): Promise<number> {
-  const server = t.app.getHttpServer() as Server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
-/** POSTs `body` with chunked transfer encoding (no Content-Length), so the server only learns its size by reading. */
-function postChunked(
-  port: number,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path,
-      headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', ...headers },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('body limits and the bearer check before the body', () => {
   let t: TestApp;
@@ -155,6 +80,22 @@ describe('body limits and the bearer check before the body', () => {
     ];
     for (const headers of headerSets) {
       const answer = await postUnfinished(port, '/v1/emails', headers, '{"from": "', 5 * MB);
+      expect(answer).toEqual({ status: 401, body: { error: 'unauthorized', message: expect.any(String) } });
+    }
+  });
+
+  it('answers an unknown or revoked key 401 before reading the body', async () => {
+    const ws = await createWorkspace(t);
+    const second = await ws.api('post', '/v1/api-keys').send({ name: 'second' }).expect(201);
+    await ws.api('delete', `/v1/api-keys/${second.body.data.id}`).expect(204);
+    for (const token of [`lp_${'A'.repeat(43)}`, `lp_test_${'B'.repeat(43)}`, second.body.data.token]) {
+      const answer = await postUnfinished(
+        port,
+        '/v1/emails',
+        { Authorization: `Bearer ${token}` },
+        '{"from": "',
+        5 * MB,
+      );
       expect(answer).toEqual({ status: 401, body: { error: 'unauthorized', message: expect.any(String) } });
     }
   });

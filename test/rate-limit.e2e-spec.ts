@@ -1,4 +1,5 @@
 import { createTestApp, createWorkspace, TestApp } from './support/app';
+import { listen, postUnfinished } from './support/raw-http';
 
 describe('rate limit per API key and per workspace, across instances', () => {
   let a: TestApp;
@@ -103,5 +104,16 @@ describe('rate limit per API key and per workspace, across instances', () => {
     expect(allowed[0] + allowed[1]).toBe(8);
     expect(perKey.flat().filter((r) => r.status === 429)).toHaveLength(4);
     expect(others.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('answers 429 before reading the body', async () => {
+    const ws = await createWorkspace(a);
+    const port = await listen(a);
+    const answer = await inOneWindow(async () => {
+      await Promise.all(Array.from({ length: 5 }, () => ws.api('get', '/v1/api-keys')));
+      const headers = { Authorization: `Bearer ${ws.token}` };
+      return postUnfinished(port, '/v1/emails', headers, '{"from": "', 5 * 1024 * 1024);
+    });
+    expect(answer).toEqual({ status: 429, body: { error: 'rate_limited', message: expect.any(String) } });
   });
 });

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminController } from './admin.controller';
 import { AdminGuard } from './admin.guard';
 import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyMiddleware } from './api-key.middleware';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKey } from './entities/api-key.entity';
@@ -18,7 +19,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, Workspace, ApiKey])],
   controllers: [AdminController, ApiKeysController],
-  providers: [ApiKeysService, UsersService, ApiKeyGuard, AdminGuard],
-  exports: [ApiKeysService, ApiKeyGuard, AdminGuard],
+  providers: [ApiKeysService, UsersService, ApiKeyGuard, ApiKeyMiddleware, AdminGuard],
+  exports: [ApiKeysService, ApiKeyGuard, ApiKeyMiddleware, AdminGuard],
 })
 export class AuthModule {}
