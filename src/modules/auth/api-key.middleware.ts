@@ -13,7 +13,7 @@ type Request = AuthenticatedRequest & { headers: Record<string, unknown> };
  * per key, RATE_LIMIT_WORKSPACE_RPS per workspace), is answered before its
  * body is read: a token without an API key's shape costs no query, and no
  * unauthenticated body is ever parsed. Puts the AuthContext on the request
- * for ApiKeyGuard. configureApp mounts it.
+ * for ApiKeyGuard. AppModule mounts it on `/v1`.
  */
 @Injectable()
 export class ApiKeyMiddleware implements NestMiddleware<Request> {

@@ -76,7 +76,7 @@ export class ApiKeysService {
     this.cache.deleteWhere((auth) => auth.apiKeyId === id);
   }
 
-  /** The AuthContext of a valid, unrevoked token; null otherwise (without a query when it has not a token's shape). */
+  /** The AuthContext of a valid, unrevoked token; null otherwise (with no query for a token not shaped like one). */
   async authenticate(token: string): Promise<AuthContext | null> {
     if (!isApiKeyToken(token)) return null;
     const hash = hashApiKeyToken(token);

@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminController } from './admin.controller';
 import { AdminGuard } from './admin.guard';
 import { ApiKeyGuard } from './api-key.guard';
-import { ApiKeyMiddleware } from './api-key.middleware';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKey } from './entities/api-key.entity';
@@ -19,7 +18,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, Workspace, ApiKey])],
   controllers: [AdminController, ApiKeysController],
-  providers: [ApiKeysService, UsersService, ApiKeyGuard, ApiKeyMiddleware, AdminGuard],
-  exports: [ApiKeysService, ApiKeyGuard, ApiKeyMiddleware, AdminGuard],
+  providers: [ApiKeysService, UsersService, ApiKeyGuard, AdminGuard],
+  exports: [ApiKeysService, ApiKeyGuard, AdminGuard],
 })
 export class AuthModule {}
