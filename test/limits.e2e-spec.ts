@@ -53,6 +53,9 @@ describe('body limits and the bearer check before the body', () => {
       const res = await ws.api('post', path).send(send).expect(422);
       expect(res.body.error).toBe('sender_not_verified');
     }
+    // The batch route (SPEC §10) takes the same limit, whatever it answers to this body.
+    const batch = await ws.api('post', '/v1/emails/batch').send({ emails: [send] });
+    expect(batch.status).not.toBe(413);
     await ws.api('patch', '/v1/emails').send(send).expect(413);
     const over = await ws
       .api('post', '/v1/emails')
