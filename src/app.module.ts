@@ -1,12 +1,14 @@
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { AllExceptionsFilter, createValidationPipe } from '@app/common';
+import { AllExceptionsFilter, createValidationPipe, rejectDeepJson } from '@app/common';
+import { parseJson } from './body-parser';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AddressesModule } from './modules/addresses/addresses.module';
+import { ApiKeyMiddleware } from './modules/auth/api-key.middleware';
 import { AuthModule } from './modules/auth/auth.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module';
@@ -24,7 +26,7 @@ import { loggerOptions } from './logger';
 const QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   /** The whole app for one validated configuration (tests build theirs the same way). */
   static forRoot(config: AppConfig): DynamicModule {
     return {
@@ -49,5 +51,16 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };
+  }
+
+  /**
+   * What runs before the routes, after the request logger (the middleware of
+   * a global module comes first): the workspace API authenticates and applies
+   * its rate limits before the body is read, then JSON bodies are parsed with
+   * the route's limit and refused when nested too deep.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ApiKeyMiddleware).forRoutes({ path: 'v1{/*splat}', method: RequestMethod.ALL });
+    consumer.apply(parseJson, rejectDeepJson).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
   }
 }

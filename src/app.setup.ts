@@ -1,23 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
 import { Logger } from 'nestjs-pino';
-import { rejectDeepJson } from '@app/common';
-
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * Everything about the HTTP app that is not a module: body parsing, docs,
- * logger. main.ts and the e2e tests both call it, so tests run
- * exactly what production runs.
+ * Everything about the HTTP app that is not a module: docs, logger, Express
+ * settings (body parsing is middleware of AppModule). main.ts and the e2e
+ * tests both call it, so tests run exactly what production runs.
  */
 export function configureApp(app: NestExpressApplication): INestApplication {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
-  app.use(rejectDeepJson);
 
   const document = SwaggerModule.createDocument(
     app,

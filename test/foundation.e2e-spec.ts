@@ -143,11 +143,11 @@ describe('foundation', () => {
     it('413 payload_too_large over 10 MB', async () => {
       const ws = await createWorkspace(t);
       const res = await ws
-        .api('post', '/v1/api-keys')
+        .api('post', '/v1/emails')
         .set('Content-Type', 'application/json')
-        .send(JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024 + 10) }))
+        .send(JSON.stringify({ subject: 'x'.repeat(10 * 1024 * 1024 + 10) }))
         .expect(413);
-      expect(res.body).toEqual({ error: 'payload_too_large', message: expect.any(String) });
+      expect(res.body).toEqual({ error: 'payload_too_large', message: 'Request body is larger than 10 MB' });
     });
 
     it('500 internal_error without internals when something unexpected breaks', async () => {

@@ -1,13 +1,15 @@
 import { createTestApp, createWorkspace, TestApp } from './support/app';
+import { listen, postUnfinished } from './support/raw-http';
 
-describe('rate limit per API key, across instances', () => {
+describe('rate limit per API key and per workspace, across instances', () => {
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    a = await createTestApp({ RATE_LIMIT_RPS: '5' });
+    a = await createTestApp({ RATE_LIMIT_RPS: '5', RATE_LIMIT_WORKSPACE_RPS: '8' });
     b = await createTestApp({
       RATE_LIMIT_RPS: '5',
+      RATE_LIMIT_WORKSPACE_RPS: '8',
       DATABASE_URL: a.config.databaseUrl,
       QUEUE_PREFIX: a.config.queuePrefix,
     });
@@ -72,5 +74,46 @@ describe('rate limit per API key, across instances', () => {
     );
     expect(ones.filter((r) => r.status === 200)).toHaveLength(5);
     expect(twos.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('caps all keys of one workspace together at RATE_LIMIT_WORKSPACE_RPS', async () => {
+    const ws = await createWorkspace(a);
+    const second = await ws.api('post', '/v1/api-keys').send({ name: 'second' }).expect(201);
+    const tokens = [ws.token, second.body.data.token as string];
+    const other = await createWorkspace(a);
+    const [perKey, others] = await inOneWindow(() =>
+      Promise.all([
+        Promise.all(
+          tokens.map((token, k) =>
+            Promise.all(
+              Array.from({ length: 6 }, (_, i) =>
+                ((i + k) % 2 ? a : b).http.get('/v1/api-keys').set('Authorization', `Bearer ${token}`),
+              ),
+            ),
+          ),
+        ),
+        Promise.all(
+          Array.from({ length: 5 }, () =>
+            a.http.get('/v1/api-keys').set('Authorization', `Bearer ${other.token}`),
+          ),
+        ),
+      ]),
+    );
+    const allowed = perKey.map((responses) => responses.filter((r) => r.status === 200).length);
+    expect(allowed.every((n) => n <= 5)).toBe(true);
+    expect(allowed[0] + allowed[1]).toBe(8);
+    expect(perKey.flat().filter((r) => r.status === 429)).toHaveLength(4);
+    expect(others.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('answers 429 before reading the body', async () => {
+    const ws = await createWorkspace(a);
+    const port = await listen(a);
+    const answer = await inOneWindow(async () => {
+      await Promise.all(Array.from({ length: 5 }, () => ws.api('get', '/v1/api-keys')));
+      const headers = { Authorization: `Bearer ${ws.token}` };
+      return postUnfinished(port, '/v1/emails', headers, '{"from": "', 5 * 1024 * 1024);
+    });
+    expect(answer).toEqual({ status: 429, body: { error: 'rate_limited', message: expect.any(String) } });
   });
 });

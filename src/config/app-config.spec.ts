@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       smtpUrl: 'smtp://127.0.0.1:1025',
       dnsServers: [],
       rateLimitRps: 100,
+      rateLimitWorkspaceRps: 500,
       delivery: { maxAttempts: 5, backoffMs: 30000 },
     });
   });
@@ -28,12 +29,18 @@ describe('loadConfig', () => {
     expect(config.dkimEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
   });
 
+  it('derives the workspace rate limit from the per-key one unless it is set', () => {
+    expect(loadConfig({ RATE_LIMIT_RPS: '7' }).rateLimitWorkspaceRps).toBe(35);
+    expect(loadConfig({ RATE_LIMIT_RPS: '7', RATE_LIMIT_WORKSPACE_RPS: '9' }).rateLimitWorkspaceRps).toBe(9);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['APP_ROLE', 'both'],
     ['DATABASE_URL', 'mysql://x'],
     ['DELIVERY_MAX_ATTEMPTS', '0'],
     ['RATE_LIMIT_RPS', '-1'],
+    ['RATE_LIMIT_WORKSPACE_RPS', '0'],
     ['DNS_SERVERS', 'not a server'],
     ['DNS_SERVERS', '999.1.1.1'],
     ['DNS_SERVERS', '127.0.0.1:99999'],

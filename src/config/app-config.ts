@@ -141,6 +141,13 @@ class EnvironmentVariables {
   @Min(0)
   RATE_LIMIT_RPS = 100;
 
+  /** Requests per second of all API keys of one workspace together; unset = 5 × RATE_LIMIT_RPS. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_WORKSPACE_RPS?: number;
+
   /**
    * Secret. Key that encrypts DKIM private keys at rest (AES-256-GCM): 32 bytes
    * as 64 hex characters or base64. Unset: keys are stored unencrypted and a
@@ -198,11 +205,15 @@ export interface AppConfig {
     queueTimeoutMs: number;
   };
   rateLimitRps: number;
+  rateLimitWorkspaceRps: number;
   dkimEncryptionKey: Buffer | null;
   authCacheTtlMs: number;
   sendQueueLimit: number;
   logLevel: string;
 }
+
+/** How many keys of one workspace can use their full RATE_LIMIT_RPS at once, by default. */
+const WORKSPACE_RATE_FACTOR = 5;
 
 export class ConfigError extends Error {}
 
@@ -239,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       queueTimeoutMs: vars.QUEUE_TIMEOUT_MS,
     },
     rateLimitRps: vars.RATE_LIMIT_RPS,
+    rateLimitWorkspaceRps: vars.RATE_LIMIT_WORKSPACE_RPS ?? WORKSPACE_RATE_FACTOR * vars.RATE_LIMIT_RPS,
     dkimEncryptionKey: vars.DKIM_ENCRYPTION_KEY
       ? Buffer.from(
           vars.DKIM_ENCRYPTION_KEY,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, isUuid, listPage, NotFoundError, Page, PageQueryDto } from '@app/common';
+import { ConflictError, isUuid, listPage, NotFoundError, Page, PageQueryDto, SqlState } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import {
@@ -14,8 +14,6 @@ import {
 import { DomainVerifier } from './domain-verifier';
 import { DomainDto, DomainVerificationDto } from './dto/domain.dto';
 import { Domain } from './entities/domain.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 export interface SigningKey {
   domainName: string;
@@ -54,7 +52,12 @@ export class DomainsService implements OnModuleInit {
     }
   }
 
+  /**
+   * The duplicate check comes before the costly key generation; the unique
+   * index still decides between two concurrent creations of one name.
+   */
   async create(workspaceId: string, name: string): Promise<DomainDto> {
+    if (await this.db.getRepository(Domain).existsBy({ workspaceId, name })) throw this.duplicate(name);
     const keys = await generateDkimKeyPair();
     try {
       const domain = await this.db.getRepository(Domain).save({
@@ -68,9 +71,7 @@ export class DomainsService implements OnModuleInit {
       });
       return DomainDto.from(domain);
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new ConflictError(`The domain ${name} already exists in this workspace`);
-      }
+      if ((error as { code?: string }).code === SqlState.UNIQUE_VIOLATION) throw this.duplicate(name);
       // The failed query's parameters hold the private key: rethrow without them, so it is never logged.
       throw new Error(`Could not store the domain: ${(error as Error).message}`);
     }
@@ -128,6 +129,10 @@ export class DomainsService implements OnModuleInit {
       selector: row.dkim_selector,
       privateKey: openPrivateKey(row.dkim_private_key, this.config.dkimEncryptionKey),
     };
+  }
+
+  private duplicate(name: string): ConflictError {
+    return new ConflictError(`The domain ${name} already exists in this workspace`);
   }
 
   private async find(workspaceId: string, id: string): Promise<Domain> {

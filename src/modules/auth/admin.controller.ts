@@ -42,7 +42,10 @@ export class AdminController {
     return { data: await this.users.createWorkspace(dto) };
   }
 
-  /** Creates an API key for a workspace; the token is shown only in this answer. */
+  /**
+   * Creates an API key for a workspace; the token is shown only in this
+   * answer. 409 `conflict` when the workspace already has 100 active keys.
+   */
   @Post('workspaces/:id/api-keys')
   @HttpCode(201)
   async createApiKey(@Param('id') id: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {

@@ -20,7 +20,11 @@ export class ApiKeysController {
     return this.apiKeys.list(auth.workspaceId, page);
   }
 
-  /** Creates a key; its token is shown only in this answer. */
+  /**
+   * Creates a key; its token is shown only in this answer. A workspace has at
+   * most 100 active (unrevoked) keys: beyond that the answer is 409
+   * `conflict`, and revoking a key frees its slot.
+   */
   @Post()
   async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     return { data: await this.apiKeys.create(auth.workspaceId, dto.name) };

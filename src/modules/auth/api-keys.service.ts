@@ -1,25 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { listPage, NotFoundError, Page, PageQueryDto, TtlCache } from '@app/common';
+import { ConflictError, listPage, NotFoundError, Page, PageQueryDto, TtlCache } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { hashApiKeyToken, isApiKeyToken, newApiKeyToken } from './api-key-token';
 import type { AuthContext } from './auth-context';
 import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
 
-const TOKEN_PREFIX = 'lp_';
-
-function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
+/** Most unrevoked keys a workspace may have: each key has its own rate limit. */
+const MAX_ACTIVE_API_KEYS = 100;
 
 /**
  * Workspace API keys. Tokens are random, shown once, stored as SHA-256. A
  * verified key is cached for AUTH_CACHE_TTL_MS together with its workspace
  * owner's state; revocation in this process evicts at once, other instances
- * see it within the TTL.
+ * see it within the TTL. A workspace has at most MAX_ACTIVE_API_KEYS
+ * unrevoked keys.
  */
 @Injectable()
 export class ApiKeysService {
@@ -32,16 +30,33 @@ export class ApiKeysService {
     this.cache = new TtlCache(config.authCacheTtlMs);
   }
 
+  /** 404 for an unknown workspace, 409 `conflict` when it already has MAX_ACTIVE_API_KEYS keys. */
   async create(workspaceId: string, name: string): Promise<CreatedApiKeyDto> {
-    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const key = await this.db.getRepository(ApiKey).save({
-      workspaceId,
-      name,
-      tokenPrefix: token.slice(0, 8),
-      tokenHash: hashToken(token),
-      revokedAt: null,
+    const token = newApiKeyToken();
+    return this.db.transaction(async (tx) => {
+      // The row lock makes concurrent creations of one workspace count one after the other.
+      const [workspace] = await tx.query(`SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE`, [
+        workspaceId,
+      ]);
+      if (!workspace) throw new NotFoundError('Workspace');
+      const [{ active }] = await tx.query(
+        `SELECT count(*)::int AS active FROM api_keys WHERE workspace_id = $1 AND revoked_at IS NULL`,
+        [workspaceId],
+      );
+      if (active >= MAX_ACTIVE_API_KEYS) {
+        throw new ConflictError(
+          `The workspace already has ${MAX_ACTIVE_API_KEYS} active API keys; revoke one to create another`,
+        );
+      }
+      const key = await tx.getRepository(ApiKey).save({
+        workspaceId,
+        name,
+        tokenPrefix: token.slice(0, 8),
+        tokenHash: hashApiKeyToken(token),
+        revokedAt: null,
+      });
+      return { id: key.id, name: key.name, token };
     });
-    return { id: key.id, name: key.name, token };
   }
 
   async list(workspaceId: string, page: PageQueryDto): Promise<Page<ApiKeyDto>> {
@@ -61,10 +76,10 @@ export class ApiKeysService {
     this.cache.deleteWhere((auth) => auth.apiKeyId === id);
   }
 
-  /** The AuthContext of a valid, unrevoked token; null otherwise. */
+  /** The AuthContext of a valid, unrevoked token; null otherwise (with no query for a token not shaped like one). */
   async authenticate(token: string): Promise<AuthContext | null> {
-    if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return null;
-    const hash = hashToken(token);
+    if (!isApiKeyToken(token)) return null;
+    const hash = hashApiKeyToken(token);
     const cacheKey = hash.toString('base64');
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;

@@ -22,6 +22,14 @@ describe('AllExceptionsFilter.toEnvelope', () => {
     expect(filter.toEnvelope(large)).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
   });
 
+  it('names the limit a body broke', () => {
+    const tooLarge = (limit: number) =>
+      filter.toEnvelope(new BadRequestException('too large', { cause: { type: 'entity.too.large', limit } }));
+    expect(tooLarge(10 * 1024 * 1024).body.message).toBe('Request body is larger than 10 MB');
+    expect(tooLarge(100 * 1024).body.message).toBe('Request body is larger than 100 kB');
+    expect(tooLarge(1000).body.message).toBe('Request body is larger than 1000 bytes');
+  });
+
   it('maps Nest 4xx exceptions to their code', () => {
     expect(filter.toEnvelope(new NotFoundException('Cannot GET /x'))).toEqual({
       status: 404,

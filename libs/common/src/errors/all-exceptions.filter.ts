@@ -24,15 +24,26 @@ const HTTP_CODES: Record<number, string> = {
   503: 'service_unavailable',
 };
 
+/** A body-parser limit in bytes as people write it: `10 MB`, `100 kB`. */
+function describeBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} kB`;
+  return `${bytes} bytes`;
+}
+
 /**
  * Errors raised by body-parser before a controller runs (Nest wraps them in an
  * HttpException whose cause is the original error).
  */
 function fromBodyParser(exception: unknown): AppError | null {
   const error = exception instanceof HttpException && exception.cause ? exception.cause : exception;
-  const type = (error as { type?: unknown } | null)?.type;
+  const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown };
   if (type === 'entity.parse.failed') return new InvalidJsonError();
-  if (type === 'entity.too.large') return new PayloadTooLargeError();
+  if (type === 'entity.too.large') {
+    return typeof limit === 'number'
+      ? new PayloadTooLargeError(`Request body is larger than ${describeBytes(limit)}`)
+      : new PayloadTooLargeError();
+  }
   if ((typeof type === 'string' && type.startsWith('encoding.')) || type === 'charset.unsupported') {
     return new AppError(415, 'unsupported_media_type', 'Unsupported body encoding or charset');
   }
