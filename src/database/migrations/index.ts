@@ -1,10 +1,12 @@
 import { Foundation1764150000000 } from './1764150000000-Foundation';
 import { DomainsAddressesContacts1764150100000 } from './1764150100000-DomainsAddressesContacts';
 import { Messages1764150200000 } from './1764150200000-Messages';
+import { SweepIndex1764150350000 } from './1764150350000-SweepIndex';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
   Foundation1764150000000,
   DomainsAddressesContacts1764150100000,
   Messages1764150200000,
+  SweepIndex1764150350000,
 ];

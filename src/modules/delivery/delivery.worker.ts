@@ -62,22 +62,26 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.transport.close();
   }
 
-  /** Queues a job for every stranded message; job ids make a message already queued a no-op. */
+  /**
+   * Queues a job for every stranded message that has none. One process sweeps
+   * at a time (the others skip their turn); job ids make a message queued twice one job.
+   */
   private async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const stranded = await this.messages.findStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH);
-      const jobs: QueuedJob[] = stranded.map(({ id, status, attempts }) => ({
-        messageId: id,
-        jobId:
-          status === 'pending'
-            ? DeliveryJobId.first(id)
-            : status === 'deferred'
-              ? DeliveryJobId.retry(id, attempts + 1)
-              : DeliveryJobId.recovery(id, attempts),
-      }));
-      await this.producer.add(jobs);
+      await this.messages.sweepStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
+        const jobs: QueuedJob[] = batch.map(({ id, status, attempts }) => ({
+          messageId: id,
+          jobId:
+            status === 'pending'
+              ? DeliveryJobId.first(id)
+              : status === 'deferred'
+                ? DeliveryJobId.retry(id, attempts + 1)
+                : DeliveryJobId.recovery(id, attempts),
+        }));
+        await this.producer.addMissing(jobs);
+      });
     } catch (error) {
       this.logger.warn(`Sweep failed: ${(error as Error).message}`);
     } finally {

@@ -12,6 +12,8 @@ export type FailedHandover =
 export const NO_REPLY = {
   timeout: 'the relay did not answer in time',
   connection: 'connection to the relay failed',
+  /** The message could not be built or signed (its DKIM key unreadable, the database unreachable). */
+  preparation: 'the message could not be prepared for the relay',
 } as const;
 
 const MAX_RESPONSE_LENGTH = 1000;
@@ -60,7 +62,8 @@ export function classifySmtpError(error: unknown): FailedHandover {
   const e = (error ?? {}) as NodemailerError;
   const code = typeof e.responseCode === 'number' ? e.responseCode : null;
   if (code === null || typeof e.response !== 'string') {
-    return { kind: 'retry', code, response: e.code === 'ETIMEDOUT' ? NO_REPLY.timeout : NO_REPLY.connection };
+    const timedOut = e.code === 'ETIMEDOUT' || e.code === 'EABORT';
+    return { kind: 'retry', code, response: timedOut ? NO_REPLY.timeout : NO_REPLY.connection };
   }
   const response = sanitizeReply(e.response);
   const stage = stageOf(e);
