@@ -42,6 +42,9 @@ export class Sql {
    */
   async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out connection that drops emits 'error' besides failing its query: the query reports it.
+    const ignore = () => undefined;
+    client.on('error', ignore);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -52,6 +55,7 @@ export class Sql {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(broken);
     }
   }
