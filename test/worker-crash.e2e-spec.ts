@@ -24,12 +24,13 @@ describe('a worker killed mid-delivery', () => {
     const { smtp } = stack;
     const recipients = Array.from({ length: 300 }, (_, i) => `k${i}@example.test`);
     await stack.send(recipients, 'crash');
-    smtp.setDelay(50);
+    smtp.setDelay(500);
     const first = await stack.startWorker(env);
     await eventually(async () => smtp.messages.length >= 60, { what: 'some deliveries before the kill' });
     await first.kill('SIGKILL');
     const held = await stack.api.db.query(`SELECT id FROM messages WHERE status = 'sending'`);
     const inFlight = held.rows.length;
+    expect(inFlight).toBeGreaterThan(0);
     expect(inFlight).toBeLessThanOrEqual(CONCURRENCY);
 
     smtp.setDelay(0);
