@@ -9,7 +9,7 @@ import {
 import type { Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { MessagesRepository } from '../messages/messages.repository';
+import { StrandedMessagesRepository } from '../messages/stranded-messages.repository';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobId, SendJobData } from './delivery.jobs';
 import { DeliveryProducer, QueuedJob } from './delivery.producer';
 import { DeliveryService } from './delivery.service';
@@ -32,7 +32,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
     private readonly delivery: DeliveryService,
-    private readonly messages: MessagesRepository,
+    private readonly stranded: StrandedMessagesRepository,
     private readonly producer: DeliveryProducer,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -70,7 +70,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      await this.messages.sweepStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
+      await this.stranded.sweep(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
         const jobs: QueuedJob[] = batch.map(({ id, status, attempts }) => ({
           messageId: id,
           jobId:

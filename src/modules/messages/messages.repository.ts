@@ -46,37 +46,6 @@ export interface DeliverableMessage {
 /** What a claim found: the message to deliver, or a message given up on because its last attempt was cut short. */
 export type Claim = { kind: 'claimed'; message: DeliverableMessage } | { kind: 'abandoned'; attempt: number };
 
-/** The statuses the sweeper looks at, in the order it looks. */
-export const STRANDED_STATUSES = ['sending', 'pending', 'deferred'] as const;
-export type StrandedStatus = (typeof STRANDED_STATUSES)[number];
-
-export interface StrandedMessage {
-  id: string;
-  status: StrandedStatus;
-  attempts: number;
-}
-
-/** One transaction-scoped advisory lock key: one sweeper at a time across every process on the database. */
-const SWEEP_LOCK = 'leadpush.delivery.sweep';
-
-/**
- * Which messages of each status may have no queued job, as a condition that
- * `messages_unfinished_idx` (status, updated_at, id) serves; `$4`, when used,
- * is the grace in ms.
- */
-const STRANDED_WHERE: Record<StrandedStatus, { where: string; usesGrace: boolean }> = {
-  pending: {
-    where: `status = 'pending' AND updated_at < now() - $4 * interval '1 millisecond'`,
-    usesGrace: true,
-  },
-  deferred: {
-    where: `status = 'deferred' AND updated_at < now() - $4 * interval '1 millisecond'
-            AND next_attempt_at < now() - $4 * interval '1 millisecond'`,
-    usesGrace: true,
-  },
-  sending: { where: `status = 'sending' AND lease_until < now()`, usesGrace: false },
-};
-
 /**
  * The message state machine in SQL. Every statement that changes a message's
  * status inserts the matching event in the same statement, so the event log
@@ -260,43 +229,5 @@ export class MessagesRepository {
       status,
     ]);
     return row !== null;
-  }
-
-  /**
-   * Hands `visit` every unfinished message that may have no queued job
-   * (pending past a grace period, deferred and overdue, sending with an expired
-   * lease), in batches of `batchSize` read in index order, as the only sweeper:
-   * answers false without looking when another process is sweeping.
-   */
-  async sweepStranded(
-    graceMs: number,
-    batchSize: number,
-    visit: (batch: StrandedMessage[]) => Promise<void>,
-  ): Promise<boolean> {
-    return this.sql.transaction(async (tx) => {
-      const lock = await tx.one<{ locked: boolean }>(
-        `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
-        [SWEEP_LOCK],
-      );
-      if (!lock?.locked) return false;
-      for (const status of STRANDED_STATUSES) {
-        let after: { cursor: string; id: string } | null = null;
-        for (;;) {
-          const { where, usesGrace } = STRANDED_WHERE[status];
-          const rows: { id: string; attempts: number; cursor: string }[] = await tx.rows(
-            `SELECT id, attempts, updated_at::text AS cursor FROM messages
-              WHERE ${where}
-                AND ($1::timestamptz IS NULL OR (updated_at, id) > ($1::timestamptz, $2::uuid))
-              ORDER BY updated_at, id
-              LIMIT $3`,
-            [after?.cursor ?? null, after?.id ?? null, batchSize, ...(usesGrace ? [graceMs] : [])],
-          );
-          if (rows.length > 0) await visit(rows.map(({ id, attempts }) => ({ id, status, attempts })));
-          if (rows.length < batchSize) break;
-          after = rows[rows.length - 1];
-        }
-      }
-      return true;
-    });
   }
 }
