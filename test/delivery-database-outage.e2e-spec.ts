@@ -79,5 +79,5 @@ describe('PostgreSQL unreachable while deliveries are in flight', () => {
     expect(received.sort()).toEqual([...recipients].sort());
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM message_events WHERE type = 'sent'`);
     expect(rows[0].n).toBe(recipients.length);
-  });
+  }, 150_000);
 });

@@ -41,5 +41,5 @@ describe('a relay slower than the lease', () => {
       `SELECT count(*)::int AS n FROM message_events WHERE type = 'sending'`,
     );
     expect(rows[0].n).toBe(recipients.length);
-  });
+  }, 150_000);
 });

@@ -1,4 +1,5 @@
 import { authenticate } from 'mailauth';
+import { createServer, type Server } from 'node:net';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, exampleEmail, Sender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
@@ -462,5 +463,65 @@ describe('delivery', () => {
         created_at: expect.any(String),
       });
     });
+  });
+});
+
+/**
+ * A relay that answers RCPT TO with a reply containing NUL, which a real SMTP
+ * server library would never write (smtp-server replaces control characters).
+ */
+async function startNulRelay(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((socket) => {
+    socket.write('220 nul.test ESMTP\r\n');
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      let end: number;
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const command = buffered.slice(0, end).toUpperCase();
+        buffered = buffered.slice(end + 2);
+        if (command.startsWith('RCPT')) socket.write('550 5.1.1 no\0body here\r\n');
+        else if (command.startsWith('QUIT')) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a relay reply with a NUL character', () => {
+  it('is stored without it, and the message still bounces', async () => {
+    const relay = await startNulRelay();
+    const t = await createTestApp({ SMTP_URL: relay.url });
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      const res = await ws
+        .api('post', '/v1/emails')
+        .send({ from: sender.email, to: ['nul@example.test'], subject: 'NUL', text: 'x' })
+        .expect(202);
+      const uuid = res.body.data.messages[0].uuid;
+      const final = await eventually(
+        async () => {
+          const { body } = await ws.api('get', `/v1/messages/${uuid}`).expect(200);
+          return FINAL.includes(body.data.status) ? body.data : null;
+        },
+        { what: 'the NUL reply to be recorded' },
+      );
+      expect(final.status).toBe('bounced');
+      expect(final.events[2].detail).toMatchObject({
+        smtp_code: 550,
+        smtp_response: '550 5.1.1 nobody here',
+      });
+    } finally {
+      await t.close();
+      await relay.close();
+    }
   });
 });
