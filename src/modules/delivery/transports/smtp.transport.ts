@@ -27,6 +27,9 @@ export class SmtpTransport implements MailTransport {
     url.searchParams.set('pool', 'true');
     url.searchParams.set('maxConnections', String(options.maxConnections));
     url.searchParams.set('maxMessages', 'Infinity');
+    // Closing a connection destroys its socket: a send aborted mid-DATA must not
+    // flush the rest of the message (and its final dot) to the relay afterwards.
+    url.searchParams.set('socketCloseTimeout', '0');
     for (const [name, ms] of [
       ['connectionTimeout', 10000],
       ['greetingTimeout', 10000],
