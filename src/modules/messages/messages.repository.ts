@@ -44,7 +44,7 @@ export interface DeliverableMessage {
 }
 
 /** What a claim found: the message to deliver, or a message given up on because its last attempt was cut short. */
-export type Claim = { kind: 'claimed'; message: DeliverableMessage } | { kind: 'abandoned'; attempt: number };
+export type Claim = { kind: 'claimed'; message: DeliverableMessage } | { kind: 'abandoned' };
 
 /**
  * The message state machine in SQL. Every statement that changes a message's
@@ -147,15 +147,14 @@ export class MessagesRepository {
                                    'reason', 'the last attempt was cut short (its worker stopped) and none is left')
            FROM abandoned
        )
-       SELECT (SELECT attempts FROM abandoned) AS abandoned_attempt, c.*, r.subject, r.html, r.text,
+       SELECT EXISTS (SELECT 1 FROM abandoned) AS abandoned, c.*, r.subject, r.html, r.text,
               r.reply_to, r.to_recipients, r.headers,
               EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = c.workspace_id AND s.email = c.recipient) AS suppressed
          FROM (SELECT 1) one
          LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`,
       [messageId, leaseMs, maxAttempts],
     );
-    if (row?.abandoned_attempt != null)
-      return { kind: 'abandoned', attempt: row.abandoned_attempt as number };
+    if (row?.abandoned) return { kind: 'abandoned' };
     if (!row?.id) return null;
     return {
       kind: 'claimed',

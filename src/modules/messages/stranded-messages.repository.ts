@@ -3,7 +3,7 @@ import { Sql } from '../../database/sql';
 
 /** The statuses the sweeper looks at, in the order it looks. */
 const STRANDED_STATUSES = ['sending', 'pending', 'deferred'] as const;
-export type StrandedStatus = (typeof STRANDED_STATUSES)[number];
+type StrandedStatus = (typeof STRANDED_STATUSES)[number];
 
 export interface StrandedMessage {
   id: string;
