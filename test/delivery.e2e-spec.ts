@@ -1,4 +1,5 @@
 import { authenticate } from 'mailauth';
+import { createServer, type Server } from 'node:net';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, exampleEmail, Sender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
@@ -29,6 +30,7 @@ describe('delivery', () => {
     sender = await createSender(t, ws, { name: 'Developer Team' });
   });
   afterEach(() => {
+    smtp.setMailFromHandler(undefined);
     smtp.setRcptHandler(undefined);
     smtp.setDataHandler(undefined);
     smtp.reset();
@@ -170,6 +172,106 @@ describe('delivery', () => {
     expect((await settled(afterRemoval.body.data.messages[0].uuid)).status).toBe('sent');
   });
 
+  const suppressedEmails = async () =>
+    (await ws.api('get', '/v1/suppressions?limit=100').expect(200)).body.data.map(
+      (s: { email: string }) => s.email,
+    );
+  const RETRIED_TO_FAILURE = ['pending', 'sending', 'deferred', 'sending', 'deferred', 'sending', 'failed'];
+
+  it('retries a relay that refuses the sender (530 5.7.0 at MAIL FROM), ends failed, suppresses no one', async () => {
+    smtp.setMailFromHandler(() => ({ code: 530, message: '5.7.0 Authentication required' }));
+    const res = await ws
+      .api('post', '/v1/emails')
+      .send(minimal({ to: ['relay1@example.test', 'relay2@example.test'] }))
+      .expect(202);
+    for (const { uuid } of res.body.data.messages) {
+      const final = await settled(uuid);
+      expect(final.status).toBe('failed');
+      expect(eventTypes(final.events)).toEqual(RETRIED_TO_FAILURE);
+      for (const event of final.events.filter((e: Event) => e.type === 'deferred' || e.type === 'failed')) {
+        expect(event.detail).toMatchObject({
+          smtp_code: 530,
+          smtp_response: '530 5.7.0 Authentication required',
+        });
+      }
+    }
+    const suppressed = await suppressedEmails();
+    expect(suppressed).not.toContain('relay1@example.test');
+    expect(suppressed).not.toContain('relay2@example.test');
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it('suppresses no one for a policy refusal: 550 5.7.1 at RCPT TO, 554 5.7.1 at the end of DATA', async () => {
+    smtp.setRcptHandler((address) =>
+      address === 'policy-rcpt@example.test' ? { code: 550, message: '5.7.1 Relaying denied' } : undefined,
+    );
+    smtp.setDataHandler(({ envelopeTo }) =>
+      envelopeTo.includes('policy-data@example.test')
+        ? { code: 554, message: '5.7.1 Message rejected by policy' }
+        : undefined,
+    );
+    const res = await ws
+      .api('post', '/v1/emails')
+      .send(minimal({ to: ['policy-rcpt@example.test', 'policy-data@example.test'] }))
+      .expect(202);
+    const [rcpt, data] = await Promise.all(
+      res.body.data.messages.map((m: { uuid: string }) => settled(m.uuid)),
+    );
+    expect(eventTypes(rcpt.events)).toEqual(RETRIED_TO_FAILURE);
+    expect(rcpt.events[6].detail).toMatchObject({ smtp_code: 550 });
+    expect(eventTypes(data.events)).toEqual(RETRIED_TO_FAILURE);
+    expect(data.events[6].detail).toMatchObject({ smtp_code: 554 });
+    expect(smtp.rcptAttempts('policy-rcpt@example.test')).toBe(3);
+    expect(smtp.dataAttempts()).toBe(3);
+    const suppressed = await suppressedEmails();
+    expect(suppressed).not.toContain('policy-rcpt@example.test');
+    expect(suppressed).not.toContain('policy-data@example.test');
+  });
+
+  it('bounces a 5xx at the end of DATA that is not about the mailbox, without suppressing the address', async () => {
+    smtp.setDataHandler(() => ({ code: 552, message: '5.2.2 Mailbox full' }));
+    const res = await ws
+      .api('post', '/v1/emails')
+      .send(minimal({ to: ['full@example.test'] }))
+      .expect(202);
+    const final = await settled(res.body.data.messages[0].uuid);
+    expect(final.status).toBe('bounced');
+    expect(final.events[2].detail).toMatchObject({ smtp_code: 552, smtp_response: '552 5.2.2 Mailbox full' });
+    expect(await suppressedEmails()).not.toContain('full@example.test');
+  });
+
+  it('ends sent, and sends once, when recording the 250 fails the first time', async () => {
+    await t.db.query(`CREATE SEQUENCE sent_event_writes`);
+    await t.db.query(`
+      CREATE FUNCTION fail_first_sent_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = 'sent' AND nextval('sent_event_writes') = 1 THEN
+          RAISE EXCEPTION 'injected failure of the first sent event';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(
+      `CREATE TRIGGER fail_first_sent_event BEFORE INSERT ON message_events
+         FOR EACH ROW EXECUTE FUNCTION fail_first_sent_event()`,
+    );
+    try {
+      const res = await ws
+        .api('post', '/v1/emails')
+        .send(minimal({ to: ['blip@example.test'] }))
+        .expect(202);
+      const final = await settled(res.body.data.messages[0].uuid);
+      expect(final.status).toBe('sent');
+      expect(eventTypes(final.events)).toEqual(['pending', 'sending', 'sent']);
+      const { rows } = await t.db.query(`SELECT last_value FROM sent_event_writes`);
+      expect(Number(rows[0].last_value)).toBe(2);
+      expect(smtp.messages.filter((m) => m.envelopeTo[0] === 'blip@example.test')).toHaveLength(1);
+    } finally {
+      await t.db.query(`DROP TRIGGER fail_first_sent_event ON message_events`);
+      await t.db.query(`DROP FUNCTION fail_first_sent_event`);
+      await t.db.query(`DROP SEQUENCE sent_event_writes`);
+    }
+  });
+
   it('fails after exactly DELIVERY_MAX_ATTEMPTS when the server always answers 451', async () => {
     smtp.setRcptHandler(() => ({ code: 451, message: '4.7.1 Try again later' }));
     const res = await ws
@@ -223,7 +325,11 @@ describe('delivery', () => {
     await smtp.start();
     const final = await settled(uuid);
     expect(final.status).toBe('sent');
-    expect(eventTypes(final.events)).toContain('deferred');
+    const deferred = final.events.find((e: Event) => e.type === 'deferred');
+    expect(deferred.detail).toMatchObject({
+      smtp_code: null,
+      smtp_response: 'connection to the relay failed',
+    });
     expect(smtp.messages.filter((m) => m.envelopeTo[0] === 'patient@example.test')).toHaveLength(1);
   });
 
@@ -244,6 +350,34 @@ describe('delivery', () => {
       expect(eventTypes(final.events)).toEqual(['pending', 'sending', 'failed']);
       expect(String(final.events[2].detail.reason)).toContain('no longer a sendable address');
       expect(smtp.rcptAttempts('x1@example.test')).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('ends failed, without another try, a message whose last allowed attempt was cut short', async () => {
+    // An API-only instance queues on a queue no worker reads: the message waits for the sweeper,
+    // and meanwhile is left as a worker that died during attempt DELIVERY_MAX_ATTEMPTS leaves it.
+    const api = await createTestApp({ APP_ROLE: 'api', DATABASE_URL: t.config.databaseUrl });
+    try {
+      const res = await api.http
+        .post('/v1/emails')
+        .set('Authorization', `Bearer ${ws.token}`)
+        .send(minimal({ to: ['cut-short@example.test'] }))
+        .expect(202);
+      const uuid = res.body.data.messages[0].uuid;
+      const left = await t.db.query(
+        `UPDATE messages SET status = 'sending', attempts = $2, lease_until = now() - interval '1 second'
+          WHERE id = $1 AND status = 'pending'`,
+        [uuid, t.config.delivery.maxAttempts],
+      );
+      expect(left.rowCount).toBe(1);
+      const final = await settled(uuid);
+      expect(final.status).toBe('failed');
+      expect(eventTypes(final.events)).toEqual(['pending', 'failed']);
+      expect(final.events[1].detail).toMatchObject({ attempt: t.config.delivery.maxAttempts });
+      expect(String(final.events[1].detail.reason)).toContain('cut short');
+      expect(smtp.rcptAttempts('cut-short@example.test')).toBe(0);
     } finally {
       await api.close();
     }
@@ -329,5 +463,65 @@ describe('delivery', () => {
         created_at: expect.any(String),
       });
     });
+  });
+});
+
+/**
+ * A relay that answers RCPT TO with a reply containing NUL, which a real SMTP
+ * server library would never write (smtp-server replaces control characters).
+ */
+async function startNulRelay(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((socket) => {
+    socket.write('220 nul.test ESMTP\r\n');
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      let end: number;
+      while ((end = buffered.indexOf('\r\n')) >= 0) {
+        const command = buffered.slice(0, end).toUpperCase();
+        buffered = buffered.slice(end + 2);
+        if (command.startsWith('RCPT')) socket.write('550 5.1.1 no\0body here\r\n');
+        else if (command.startsWith('QUIT')) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a relay reply with a NUL character', () => {
+  it('is stored without it, and the message still bounces', async () => {
+    const relay = await startNulRelay();
+    const t = await createTestApp({ SMTP_URL: relay.url });
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      const res = await ws
+        .api('post', '/v1/emails')
+        .send({ from: sender.email, to: ['nul@example.test'], subject: 'NUL', text: 'x' })
+        .expect(202);
+      const uuid = res.body.data.messages[0].uuid;
+      const final = await eventually(
+        async () => {
+          const { body } = await ws.api('get', `/v1/messages/${uuid}`).expect(200);
+          return FINAL.includes(body.data.status) ? body.data : null;
+        },
+        { what: 'the NUL reply to be recorded' },
+      );
+      expect(final.status).toBe('bounced');
+      expect(final.events[2].detail).toMatchObject({
+        smtp_code: 550,
+        smtp_response: '550 5.1.1 nobody here',
+      });
+    } finally {
+      await t.close();
+      await relay.close();
+    }
   });
 });

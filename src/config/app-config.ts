@@ -110,11 +110,14 @@ class EnvironmentVariables {
   @Max(1000)
   DELIVERY_CONCURRENCY = 20;
 
-  /** How long a worker owns a message it is delivering; past it, another worker may retry it (ms). */
+  /**
+   * How long a worker owns a message it is delivering, renewed every third of
+   * it while the delivery runs; past it, another worker may retry it (ms).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1000)
-  DELIVERY_LEASE_MS = 120000;
+  DELIVERY_LEASE_MS = 30000;
 
   /** How often a worker looks for messages that have no queued job (ms). */
   @Transform(toInt)

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
@@ -33,5 +33,43 @@ export class Sql {
   /** Runs a statement and answers how many rows it touched. */
   async exec(text: string, params: unknown[] = [], name?: string): Promise<number> {
     return (await this.pool.query({ text, values: params, name })).rowCount ?? 0;
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection (for what must share a
+   * session, such as a transaction-scoped advisory lock): committed when it
+   * resolves, rolled back when it throws.
+   */
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A checked-out connection that drops emits 'error' besides failing its query: the query reports it.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(new Transaction(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release(broken);
+    }
+  }
+}
+
+/** The statements of one transaction (see Sql.transaction). */
+export class Transaction {
+  constructor(private readonly client: PoolClient) {}
+
+  async rows<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query<T>({ text, values: params })).rows;
+  }
+
+  async one<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T | null> {
+    return (await this.rows<T>(text, params))[0] ?? null;
   }
 }

@@ -25,6 +25,10 @@ export interface SmtpSinkMessage extends SmtpTransaction {
 
 type MaybePromise<T> = T | Promise<T>;
 
+export type MailFromHandler = (
+  address: string,
+  session: SMTPServerSession,
+) => MaybePromise<SmtpReply | undefined>;
 export type RcptHandler = (
   address: string,
   session: SMTPServerSession,
@@ -44,6 +48,8 @@ export interface SmtpSink {
   readonly port: number;
   /** Accepted messages, in arrival order. */
   readonly messages: SmtpSinkMessage[];
+  /** Return a reply to reject the sender at MAIL FROM, undefined to accept. */
+  setMailFromHandler(fn: MailFromHandler | undefined): void;
   /** Return a reply to reject the recipient at RCPT TO, undefined to accept. */
   setRcptHandler(fn: RcptHandler | undefined): void;
   /** Return a reply to reject the message after DATA, undefined to accept. */
@@ -85,6 +91,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
   const messages: SmtpSinkMessage[] = [];
   const rcptCounts = new Map<string, number>();
   let dataCount = 0;
+  let mailFromHandler: MailFromHandler | undefined;
   let rcptHandler: RcptHandler | undefined;
   let dataHandler: DataHandler | undefined;
   let delayMs = 0;
@@ -124,6 +131,12 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       authOptional: true,
       disabledCommands: opts.starttls ? [] : ['STARTTLS'],
       logger: false,
+      onMailFrom(address, session, callback) {
+        Promise.resolve(mailFromHandler?.(address.address, session)).then(
+          (reply) => callback(reply ? replyError(reply) : undefined),
+          (error: Error) => callback(error),
+        );
+      },
       onRcptTo(address, session, callback) {
         const key = address.address.toLowerCase();
         rcptCounts.set(key, (rcptCounts.get(key) ?? 0) + 1);
@@ -173,6 +186,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     url: `smtp://${HOST}:${port}`,
     port,
     messages,
+    setMailFromHandler(fn) {
+      mailFromHandler = fn;
+    },
     setRcptHandler(fn) {
       rcptHandler = fn;
     },

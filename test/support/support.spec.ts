@@ -98,6 +98,23 @@ describe('smtp sink', () => {
     await expect(sink.waitFor(3, 100)).rejects.toThrow('got 2');
   });
 
+  it('rejects senders at MAIL FROM on demand, with the command and the reply as given', async () => {
+    sink.setMailFromHandler((address) =>
+      address === 'nobody@example.test' ? { code: 530, message: '5.7.0 Authentication required' } : undefined,
+    );
+    const mailer = transport();
+    await expect(
+      mailer.sendMail({ from: 'nobody@example.test', to: 'rcpt@example.test', subject: 'x', text: 'x' }),
+    ).rejects.toMatchObject({
+      command: 'MAIL FROM',
+      responseCode: 530,
+      response: '530 5.7.0 Authentication required',
+    });
+    await mailer.sendMail({ from: 'sender@example.test', to: 'rcpt@example.test', subject: 'y', text: 'y' });
+    mailer.close();
+    expect(sink.messages.map((m) => m.envelopeFrom)).toEqual(['sender@example.test']);
+  });
+
   it('answers 451 after DATA once, then accepts', async () => {
     sink.setDataHandler(() =>
       sink.dataAttempts() === 1 ? { code: 451, message: 'Try again later' } : undefined,

@@ -3,7 +3,6 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesModule } from '../addresses/addresses.module';
 import { MessagesModule } from '../messages/messages.module';
-import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
@@ -13,7 +12,7 @@ import { SmtpTransport } from './transports/smtp.transport';
 
 /** The worker side of delivery (APP_ROLE all or worker): the queue consumer, the sweeper, SMTP. */
 @Module({
-  imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
+  imports: [DeliveryModule, MessagesModule, AddressesModule],
   providers: [
     DeliveryService,
     DeliveryWorker,
@@ -22,7 +21,7 @@ import { SmtpTransport } from './transports/smtp.transport';
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new SmtpTransport({ url: config.smtpUrl, maxConnections: Math.min(config.delivery.concurrency, 20) }),
+        new SmtpTransport({ url: config.smtpUrl, maxConnections: config.delivery.concurrency }),
     },
   ],
   exports: [DeliveryWorker],

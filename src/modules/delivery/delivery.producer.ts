@@ -44,6 +44,18 @@ export class DeliveryProducer {
     return this.add(messages.map((m) => ({ ...m, jobId: DeliveryJobId.first(m.messageId) })));
   }
 
+  /**
+   * Adds the jobs that are not in the queue already: one round trip looks
+   * them up, so a sweep over a queued backlog does not re-add it job by job.
+   */
+  async addMissing(jobs: QueuedJob[]): Promise<boolean> {
+    if (jobs.length === 0 || this.queue.client.status !== 'ready') return this.add(jobs);
+    const pipeline = this.queue.client.pipeline();
+    for (const job of jobs) pipeline.exists(this.queue.toKey(job.jobId));
+    const found = await this.withinTimeout(pipeline.exec());
+    return this.add(found ? jobs.filter((_, i) => found[i][1] !== 1) : jobs);
+  }
+
   async add(jobs: QueuedJob[]): Promise<boolean> {
     if (jobs.length === 0) return true;
     if (this.queue.client.status !== 'ready') {
@@ -57,12 +69,8 @@ export class DeliveryProducer {
         opts: { ...JOB_OPTIONS, jobId, delay: delayMs },
       })),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.config.delivery.queueTimeoutMs);
-    });
     try {
-      const done = await Promise.race([added.then(() => true as const), timeout]);
+      const done = (await this.withinTimeout(added)) !== null;
       if (!done) this.logger.warn(`Queuing ${jobs.length} job(s) timed out; the sweeper will queue them`);
       return done;
     } catch (error) {
@@ -70,9 +78,20 @@ export class DeliveryProducer {
         `Queuing ${jobs.length} job(s) failed (${(error as Error).message}); the sweeper will queue them`,
       );
       return false;
+    }
+  }
+
+  /** The command's answer, or null when Redis did not answer within QUEUE_TIMEOUT_MS. */
+  private async withinTimeout<T>(command: Promise<T>): Promise<T | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.config.delivery.queueTimeoutMs);
+    });
+    try {
+      return await Promise.race([command, timeout]);
     } finally {
       clearTimeout(timer);
-      added.catch(() => undefined);
+      command.catch(() => undefined);
     }
   }
 }

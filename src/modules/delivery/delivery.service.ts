@@ -1,23 +1,36 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
 import { MessagesRepository, DeliverableMessage } from '../messages/messages.repository';
-import { SuppressionsService } from '../suppressions/suppressions.service';
 import { DeliveryJobId } from './delivery.jobs';
 import { DeliveryProducer } from './delivery.producer';
+import { Lease } from './lease';
 import { SigningKeys } from './signing-keys';
-import { classifySmtpError, retryDelayMs } from './smtp-reply';
-import { MAIL_TRANSPORT, MailTransport, OutboundMail } from './transports/mail-transport';
+import { classifySmtpError, FailedHandover, NO_REPLY, retryDelayMs, sanitizeReply } from './smtp-reply';
+import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
 import type { SenderAddress } from '../addresses/sender-address';
 
 /** What one job did with its message. */
 export type DeliveryOutcome = 'skipped' | 'sent' | 'deferred' | 'bounced' | 'failed' | 'suppressed';
+type Ended = Exclude<DeliveryOutcome, 'skipped'>;
 
 /**
- * Delivers one message: claims it (so no other job can), checks the
- * suppression list and the sender, hands it to SMTP for its one recipient and
- * records the outcome as the message's next status and event.
+ * Longest a hand-over may take in all, whatever the relay does (nodemailer's
+ * own timeouts are per stage). A send cut off by it is deferred like a timeout.
+ */
+const SEND_TIMEOUT_MS = 5 * 60_000;
+
+/** First pause before writing an outcome again after a database error; doubles up to the maximum. */
+const RECORD_RETRY_MS = 100;
+const RECORD_RETRY_MAX_MS = 2000;
+
+/**
+ * Delivers one message: claims it (so no other job can), keeps its lease while
+ * it works, checks the suppression list and the sender, hands it to SMTP for
+ * its one recipient and records the outcome as the message's next status and event.
  */
 @Injectable()
 export class DeliveryService {
@@ -26,7 +39,6 @@ export class DeliveryService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly addresses: AddressesService,
-    private readonly suppressions: SuppressionsService,
     private readonly signingKeys: SigningKeys,
     private readonly producer: DeliveryProducer,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
@@ -34,54 +46,132 @@ export class DeliveryService {
   ) {}
 
   async deliver(messageId: string, requestId?: string): Promise<DeliveryOutcome> {
-    const outcome = await this.attempt(messageId);
+    const outcome = await this.attempt(messageId, requestId).catch((error: Error) => {
+      this.logger.error({ messageId, requestId }, `Message ${messageId}: delivery stopped: ${error.message}`);
+      throw error;
+    });
     if (outcome !== 'skipped')
       this.logger.log({ messageId, requestId, outcome }, `Message ${messageId} ${outcome}`);
     return outcome;
   }
 
-  private async attempt(messageId: string): Promise<DeliveryOutcome> {
-    const message = await this.messages.claim(messageId, this.config.delivery.leaseMs);
-    if (!message) return 'skipped';
-    const { attempt } = message;
+  private async attempt(messageId: string, requestId?: string): Promise<DeliveryOutcome> {
+    const { leaseMs, maxAttempts } = this.config.delivery;
+    const claimedAt = performance.now();
+    const claim = await this.messages.claim(messageId, leaseMs, maxAttempts);
+    if (!claim) return 'skipped';
+    if (claim.kind === 'abandoned') return 'failed';
+    const { message } = claim;
+    const lease = new Lease(
+      () => this.messages.renewLease(message.id, message.attempt, leaseMs),
+      leaseMs,
+      claimedAt,
+      (error) =>
+        this.logger.warn({ messageId, requestId }, `Lease renewal failed: ${(error as Error).message}`),
+    );
+    try {
+      return await this.run(message, lease, requestId);
+    } finally {
+      lease.stop();
+    }
+  }
 
+  private async run(message: DeliverableMessage, lease: Lease, requestId?: string): Promise<DeliveryOutcome> {
+    const { attempt } = message;
     if (message.suppressed) {
-      return this.finish(message, 'suppressed', { attempt, reason: 'recipient is on the suppression list' });
+      return this.finish(message, lease, 'suppressed', {
+        attempt,
+        reason: 'recipient is on the suppression list',
+      });
     }
     const sender = await this.addresses.findSendable(message.workspaceId, message.fromEmail);
     if (!sender) {
-      return this.finish(message, 'failed', {
+      return this.finish(message, lease, 'failed', {
         attempt,
         reason: `sender ${message.fromEmail} is no longer a sendable address of the workspace`,
       });
     }
 
+    const handover = await this.handOver(message, sender, lease, requestId);
+    if (handover === 'stopped') return 'skipped';
+    if ('kind' in handover) return this.finishFailure(message, lease, handover);
+    return this.finish(message, lease, 'sent', {
+      attempt,
+      smtp_code: handover.code,
+      smtp_response: sanitizeReply(handover.response),
+    });
+  }
+
+  /**
+   * The SMTP hand-over, never longer than the lease: when the lease is lost or
+   * about to run out the send is aborted (its connection closed, so it cannot
+   * complete later) and the attempt records nothing ('stopped'); the attempt
+   * that takes the message over is marked `recovered`, since this one may have
+   * reached the relay.
+   */
+  private async handOver(
+    message: DeliverableMessage,
+    sender: SenderAddress,
+    lease: Lease,
+    requestId?: string,
+  ): Promise<SmtpReply | FailedHandover | 'stopped'> {
+    const context = { messageId: message.id, requestId, attempt: message.attempt };
+    let mail: OutboundMail;
     try {
-      const reply = await this.transport.send(await this.compose(message, sender));
-      return this.finish(message, 'sent', { attempt, smtp_code: reply.code, smtp_response: reply.response });
+      mail = await this.compose(message, sender);
     } catch (error) {
-      const failure = classifySmtpError(error);
-      const detail = { attempt, smtp_code: failure.code, smtp_response: failure.response };
-      if (failure.kind === 'bounce') {
-        await this.suppressions.add(message.workspaceId, message.recipient, 'hard_bounce');
-        return this.finish(message, 'bounced', detail);
-      }
-      if (attempt >= this.config.delivery.maxAttempts) {
-        return this.finish(message, 'failed', { ...detail, reason: `no success after ${attempt} attempts` });
-      }
-      const delayMs = retryDelayMs(this.config.delivery.backoffMs, attempt);
-      const nextAttemptAt = new Date(Date.now() + delayMs);
-      const outcome = await this.finish(
-        message,
-        'deferred',
-        { ...detail, next_attempt_at: nextAttemptAt.toISOString() },
-        nextAttemptAt,
-      );
-      if (outcome === 'deferred') {
-        await this.producer.add([{ messageId, jobId: DeliveryJobId.retry(messageId, attempt + 1), delayMs }]);
-      }
-      return outcome;
+      this.logger.warn(context, `Message ${message.id} could not be prepared: ${(error as Error).message}`);
+      return { kind: 'retry', code: null, response: NO_REPLY.preparation };
     }
+    try {
+      const signal = AbortSignal.any([lease.signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]);
+      return await this.transport.send(mail, signal);
+    } catch (error) {
+      if (lease.signal.aborted) {
+        this.logger.warn(context, `Message ${message.id} send stopped: lease ${lease.signal.reason}`);
+        return 'stopped';
+      }
+      const failure = classifySmtpError(error);
+      if (failure.code === null) {
+        this.logger.warn(context, `Message ${message.id} hand-over failed: ${(error as Error).message}`);
+      }
+      return failure;
+    }
+  }
+
+  private async finishFailure(
+    message: DeliverableMessage,
+    lease: Lease,
+    failure: FailedHandover,
+  ): Promise<DeliveryOutcome> {
+    const { attempt } = message;
+    const detail = { attempt, smtp_code: failure.code, smtp_response: failure.response };
+    if (failure.kind === 'bounce') {
+      return this.finish(message, lease, 'bounced', detail, {
+        suppress: failure.suppress ? 'hard_bounce' : null,
+      });
+    }
+    if (attempt >= this.config.delivery.maxAttempts) {
+      return this.finish(message, lease, 'failed', {
+        ...detail,
+        reason: `no success after ${attempt} attempts`,
+      });
+    }
+    const delayMs = retryDelayMs(this.config.delivery.backoffMs, attempt);
+    const nextAttemptAt = new Date(Date.now() + delayMs);
+    const outcome = await this.finish(
+      message,
+      lease,
+      'deferred',
+      { ...detail, next_attempt_at: nextAttemptAt.toISOString() },
+      { nextAttemptAt },
+    );
+    if (outcome === 'deferred') {
+      await this.producer.add([
+        { messageId: message.id, jobId: DeliveryJobId.retry(message.id, attempt + 1), delayMs },
+      ]);
+    }
+    return outcome;
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
@@ -100,26 +190,44 @@ export class DeliveryService {
     };
   }
 
+  /**
+   * Records the attempt's outcome. A database error is retried for as long as
+   * the lease lasts (the lease keeps being renewed meanwhile): once the relay
+   * answered, giving up early would leave the message `sending` and make
+   * another worker send it again. A write whose answer was lost may have
+   * committed, so a retry that finds nothing to update checks for that.
+   * An outcome that comes too late (the message is another attempt's) is only logged.
+   */
   private async finish(
     message: DeliverableMessage,
-    status: Exclude<DeliveryOutcome, 'skipped'>,
+    lease: Lease,
+    status: Ended,
     detail: Record<string, unknown>,
-    nextAttemptAt: Date | null = null,
+    options: { nextAttemptAt?: Date; suppress?: 'hard_bounce' | null } = {},
   ): Promise<DeliveryOutcome> {
-    const recorded = await this.messages.finishAttempt(
-      message.id,
-      message.attempt,
-      status,
-      detail,
-      nextAttemptAt,
-    );
-    if (!recorded) {
-      this.logger.warn(
-        `Message ${message.id} attempt ${message.attempt} ended ${status} after its lease expired`,
-      );
-      await this.messages.note(message.id, 'late_outcome', { ...detail, status });
-      return 'skipped';
+    let pauseMs = RECORD_RETRY_MS;
+    let retried = false;
+    for (;;) {
+      try {
+        const recorded =
+          (await this.messages.finishAttempt(message.id, message.attempt, status, detail, options)) ||
+          (retried && (await this.messages.attemptEnded(message.id, message.attempt, status)));
+        if (recorded) return status;
+        this.logger.warn(
+          { messageId: message.id, attempt: message.attempt, status, detail },
+          `Message ${message.id} attempt ${message.attempt} ended ${status} after its lease was taken over`,
+        );
+        return 'skipped';
+      } catch (error) {
+        if (lease.lost || lease.remainingMs() < pauseMs) throw error;
+        this.logger.warn(
+          { messageId: message.id, attempt: message.attempt, status },
+          `Recording ${status} failed, retrying: ${(error as Error).message}`,
+        );
+        retried = true;
+        await sleep(pauseMs);
+        pauseMs = Math.min(pauseMs * 2, RECORD_RETRY_MAX_MS);
+      }
     }
-    return status;
   }
 }

@@ -9,7 +9,7 @@ import {
 import type { Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { MessagesRepository } from '../messages/messages.repository';
+import { StrandedMessagesRepository } from '../messages/stranded-messages.repository';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobId, SendJobData } from './delivery.jobs';
 import { DeliveryProducer, QueuedJob } from './delivery.producer';
 import { DeliveryService } from './delivery.service';
@@ -32,7 +32,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
     private readonly delivery: DeliveryService,
-    private readonly messages: MessagesRepository,
+    private readonly stranded: StrandedMessagesRepository,
     private readonly producer: DeliveryProducer,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -62,22 +62,26 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.transport.close();
   }
 
-  /** Queues a job for every stranded message; job ids make a message already queued a no-op. */
+  /**
+   * Queues a job for every stranded message that has none. One process sweeps
+   * at a time (the others skip their turn); job ids make a message queued twice one job.
+   */
   private async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const stranded = await this.messages.findStranded(this.config.delivery.sweepGraceMs, SWEEP_BATCH);
-      const jobs: QueuedJob[] = stranded.map(({ id, status, attempts }) => ({
-        messageId: id,
-        jobId:
-          status === 'pending'
-            ? DeliveryJobId.first(id)
-            : status === 'deferred'
-              ? DeliveryJobId.retry(id, attempts + 1)
-              : DeliveryJobId.recovery(id, attempts),
-      }));
-      await this.producer.add(jobs);
+      await this.stranded.sweep(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
+        const jobs: QueuedJob[] = batch.map(({ id, status, attempts }) => ({
+          messageId: id,
+          jobId:
+            status === 'pending'
+              ? DeliveryJobId.first(id)
+              : status === 'deferred'
+                ? DeliveryJobId.retry(id, attempts + 1)
+                : DeliveryJobId.recovery(id, attempts),
+        }));
+        await this.producer.addMissing(jobs);
+      });
     } catch (error) {
       this.logger.warn(`Sweep failed: ${(error as Error).message}`);
     } finally {

@@ -21,7 +21,11 @@ export interface SmtpReply {
 
 /** Hands messages to an SMTP server; failures are thrown as the transport's own errors. */
 export interface MailTransport {
-  send(mail: OutboundMail): Promise<SmtpReply>;
+  /**
+   * Sends one message. When `signal` aborts, the send fails at once and its
+   * connection is closed, so it cannot complete afterwards.
+   */
+  send(mail: OutboundMail, signal: AbortSignal): Promise<SmtpReply>;
   close(): void;
 }
 

@@ -27,6 +27,9 @@ export class SmtpTransport implements MailTransport {
     url.searchParams.set('pool', 'true');
     url.searchParams.set('maxConnections', String(options.maxConnections));
     url.searchParams.set('maxMessages', 'Infinity');
+    // Closing a connection destroys its socket: a send aborted mid-DATA must not
+    // flush the rest of the message (and its final dot) to the relay afterwards.
+    url.searchParams.set('socketCloseTimeout', '0');
     for (const [name, ms] of [
       ['connectionTimeout', 10000],
       ['greetingTimeout', 10000],
@@ -37,11 +40,13 @@ export class SmtpTransport implements MailTransport {
     this.transporter = createTransport(url.toString());
   }
 
-  async send(mail: OutboundMail): Promise<SmtpReply> {
+  /** An abort takes the message out of the pool's queue, or closes the connection that is sending it. */
+  async send(mail: OutboundMail, signal: AbortSignal): Promise<SmtpReply> {
     const info = await this.transporter.sendMail({
       envelope: { from: mail.envelope.from, to: [mail.envelope.to] },
       raw: await this.build(mail),
       dkim: mail.dkim ?? undefined,
+      signal,
     });
     const response = String(info.response ?? '');
     return { code: Number.parseInt(response.slice(0, 3), 10) || 250, response };
