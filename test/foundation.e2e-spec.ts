@@ -22,6 +22,7 @@ describe('foundation', () => {
         {
           id: ws.apiKeyId,
           name: 'test key',
+          mode: 'live',
           token_prefix: ws.token.slice(0, 8),
           created_at: expect.any(String),
         },

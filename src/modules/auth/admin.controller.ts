@@ -50,6 +50,6 @@ export class AdminController {
   @HttpCode(201)
   async createApiKey(@Param('id') id: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     if (!(await this.users.workspaceExists(id))) throw new NotFoundError('Workspace');
-    return { data: await this.apiKeys.create(id, dto.name) };
+    return { data: await this.apiKeys.create(id, dto.name, dto.mode) };
   }
 }

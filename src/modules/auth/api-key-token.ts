@@ -6,9 +6,21 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 const TOKEN_SHAPE = /^lp_(test_)?[A-Za-z0-9_-]{43}$/;
 
-/** A new live token. */
-export function newApiKeyToken(): string {
-  return `lp_${randomBytes(32).toString('base64url')}`;
+export const API_KEY_MODES = ['live', 'test'] as const;
+export type ApiKeyMode = (typeof API_KEY_MODES)[number];
+
+const MODE_PREFIX: Record<ApiKeyMode, string> = { live: 'lp_', test: 'lp_test_' };
+/** Random characters shown after the mode's prefix, so a user can tell keys apart. */
+const SHOWN_RANDOM_CHARS = 5;
+
+/** A new token of `mode`. */
+export function newApiKeyToken(mode: ApiKeyMode): string {
+  return `${MODE_PREFIX[mode]}${randomBytes(32).toString('base64url')}`;
+}
+
+/** What may be shown of a token of `mode`: its prefix and a few random characters. */
+export function shownTokenPrefix(token: string, mode: ApiKeyMode): string {
+  return token.slice(0, MODE_PREFIX[mode].length + SHOWN_RANDOM_CHARS);
 }
 
 /** Whether `token` can be an API key at all; anything else is refused without a database query. */

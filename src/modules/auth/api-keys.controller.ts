@@ -27,7 +27,7 @@ export class ApiKeysController {
    */
   @Post()
   async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
-    return { data: await this.apiKeys.create(auth.workspaceId, dto.name) };
+    return { data: await this.apiKeys.create(auth.workspaceId, dto.name, dto.mode) };
   }
 
   /** Revokes a key at once. */

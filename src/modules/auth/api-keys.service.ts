@@ -4,7 +4,13 @@ import { DataSource } from 'typeorm';
 import { ConflictError, listPage, NotFoundError, Page, PageQueryDto, TtlCache } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { hashApiKeyToken, isApiKeyToken, newApiKeyToken } from './api-key-token';
+import {
+  ApiKeyMode,
+  hashApiKeyToken,
+  isApiKeyToken,
+  newApiKeyToken,
+  shownTokenPrefix,
+} from './api-key-token';
 import type { AuthContext } from './auth-context';
 import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';
@@ -31,8 +37,8 @@ export class ApiKeysService {
   }
 
   /** 404 for an unknown workspace, 409 `conflict` when it already has MAX_ACTIVE_API_KEYS keys. */
-  async create(workspaceId: string, name: string): Promise<CreatedApiKeyDto> {
-    const token = newApiKeyToken();
+  async create(workspaceId: string, name: string, mode: ApiKeyMode = 'live'): Promise<CreatedApiKeyDto> {
+    const token = newApiKeyToken(mode);
     return this.db.transaction(async (tx) => {
       // The row lock makes concurrent creations of one workspace count one after the other.
       const [workspace] = await tx.query(`SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE`, [
@@ -51,11 +57,12 @@ export class ApiKeysService {
       const key = await tx.getRepository(ApiKey).save({
         workspaceId,
         name,
-        tokenPrefix: token.slice(0, 8),
+        mode,
+        tokenPrefix: shownTokenPrefix(token, mode),
         tokenHash: hashApiKeyToken(token),
         revokedAt: null,
       });
-      return { id: key.id, name: key.name, token };
+      return { id: key.id, name: key.name, mode: key.mode, token };
     });
   }
 
@@ -84,7 +91,7 @@ export class ApiKeysService {
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const [row] = await this.db.query(
-      `SELECT k.id AS key_id, k.workspace_id, u.id AS owner_id, u.email_verified, u.features
+      `SELECT k.id AS key_id, k.workspace_id, k.mode, u.id AS owner_id, u.email_verified, u.features
          FROM api_keys k
          JOIN workspaces w ON w.id = k.workspace_id
          JOIN users u ON u.id = w.owner_id
@@ -98,6 +105,7 @@ export class ApiKeysService {
     const auth: AuthContext = {
       workspaceId: row.workspace_id,
       apiKeyId: row.key_id,
+      mode: row.mode,
       owner: { id: row.owner_id, emailVerified: row.email_verified, features: row.features },
     };
     this.cache.set(cacheKey, auth);

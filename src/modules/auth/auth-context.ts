@@ -1,10 +1,13 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { ApiKeyMode } from './api-key-token';
 import type { Features } from './entities/user.entity';
 
 /** Who is calling: set by ApiKeyGuard from the bearer token. */
 export interface AuthContext {
   workspaceId: string;
   apiKeyId: string;
+  /** `test`: what this key sends is a test message (SPEC §14). */
+  mode: ApiKeyMode;
   owner: { id: string; emailVerified: boolean; features: Features };
 }
 

@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -7,11 +8,13 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
+import type { ApiKeyMode } from '../api-key-token';
 import { Workspace } from './workspace.entity';
 
 @Entity('api_keys')
 @Index('api_keys_token_hash_key', { synchronize: false })
 @Index('api_keys_workspace_idx', { synchronize: false })
+@Check('api_keys_mode_check', `mode IN ('live', 'test')`)
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -25,6 +28,10 @@ export class ApiKey {
 
   @Column({ type: 'varchar', length: 200 })
   name: string;
+
+  /** `test` keys send test messages (SPEC §14): never handed to SMTP. */
+  @Column({ type: 'varchar', length: 4, default: 'live' })
+  mode: ApiKeyMode;
 
   /** The first characters of the token, safe to show so a user can tell keys apart. */
   @Column({ name: 'token_prefix', type: 'varchar', length: 16 })
