@@ -14,10 +14,12 @@ import { envelopeSender } from './envelope';
 import { Lease } from './lease';
 import { composeMime } from './mime-composer';
 import { classifySmtpError, FailedHandover, NO_REPLY, retryDelayMs, sanitizeReply } from './smtp-reply';
+import { simulatedOutcome } from './test-mode';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
 
 /** What one job did with its message. */
-export type DeliveryOutcome = 'skipped' | 'sent' | 'deferred' | 'bounced' | 'failed' | 'suppressed';
+export type DeliveryOutcome =
+  'skipped' | 'sent' | 'deferred' | 'bounced' | 'failed' | 'suppressed' | 'complained';
 type Ended = Exclude<DeliveryOutcome, 'skipped'>;
 
 /**
@@ -82,6 +84,7 @@ export class DeliveryService {
   }
 
   private async run(message: DeliverableMessage, lease: Lease, requestId?: string): Promise<DeliveryOutcome> {
+    if (message.test) return this.simulate(message, lease);
     const { attempt } = message;
     const [suppressed, sender] = await Promise.all([
       this.suppressions.isSuppressed(message.workspaceId, message.recipient),
@@ -165,6 +168,16 @@ export class DeliveryService {
       const final = { ...detail, reason: `no success after ${attempt} attempts` };
       return this.record(message, lease, 'failed', () => this.lifecycle.fail(message, final));
     }
+    return this.defer(message, lease, detail);
+  }
+
+  /** Defers the attempt and queues the next one after the backoff. */
+  private async defer(
+    message: DeliverableMessage,
+    lease: Lease,
+    detail: Record<string, unknown>,
+  ): Promise<DeliveryOutcome> {
+    const { attempt } = message;
     const delayMs = retryDelayMs(this.config.delivery.backoffMs, attempt);
     const nextAttemptAt = new Date(Date.now() + delayMs);
     const deferred = { ...detail, next_attempt_at: nextAttemptAt.toISOString() };
@@ -177,6 +190,38 @@ export class DeliveryService {
       ]);
     }
     return outcome;
+  }
+
+  /**
+   * A test message (SPEC §14): the outcome its recipient's local part names,
+   * through the same transitions and events as a real delivery, without SMTP
+   * and without touching the suppression list.
+   */
+  private async simulate(message: DeliverableMessage, lease: Lease): Promise<DeliveryOutcome> {
+    const { attempt } = message;
+    const reply = (code: number, text: string) => ({
+      attempt,
+      smtp_code: code,
+      smtp_response: `${code} ${text} (test mode)`,
+      test: true,
+    });
+    const outcome = simulatedOutcome(message.recipient, attempt);
+    if (outcome === 'suppressed') {
+      const detail = { attempt, reason: 'recipient is on the suppression list (test mode)', test: true };
+      return this.record(message, lease, 'suppressed', () => this.lifecycle.suppress(message, detail));
+    }
+    if (outcome === 'bounced') {
+      const detail = reply(550, '5.1.1 simulated bounce');
+      return this.record(message, lease, 'bounced', () => this.lifecycle.bounce(message, detail));
+    }
+    if (outcome === 'deferred') return this.defer(message, lease, reply(451, '4.0.0 simulated deferral'));
+    const detail = reply(250, 'simulated delivery');
+    const sent = await this.record(message, lease, 'sent', () => this.lifecycle.markSent(message, detail));
+    if (sent !== 'sent' || outcome !== 'complained') return sent;
+    const complaint = { feedback_type: 'abuse', test: true };
+    return this.record(message, lease, 'complained', () =>
+      this.lifecycle.complain(message.messageId, complaint),
+    );
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
