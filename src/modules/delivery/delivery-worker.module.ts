@@ -4,9 +4,11 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AddressesModule } from '../addresses/addresses.module';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
+import { SimulatedDelivery } from './simulated-delivery';
 import { MAIL_TRANSPORT } from './transports/mail-transport';
 import { SmtpTransport } from './transports/smtp.transport';
 
@@ -15,6 +17,8 @@ import { SmtpTransport } from './transports/smtp.transport';
   imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
   providers: [
     DeliveryService,
+    AttemptRecorder,
+    SimulatedDelivery,
     DeliveryWorker,
     {
       provide: MAIL_TRANSPORT,
