@@ -5,15 +5,7 @@ import { SmtpTransport } from '../src/modules/delivery/transports/smtp.transport
 
 const mail = (to: string): OutboundMail => ({
   envelope: { from: 'sender@example.test', to },
-  from: { name: null, address: 'sender@example.test' },
-  to: [to],
-  replyTo: null,
-  subject: 'abort',
-  html: null,
-  text: 'x',
-  messageId: `<${to}>`,
-  headers: {},
-  dkim: null,
+  raw: Buffer.from(`From: sender@example.test\r\nTo: ${to}\r\nSubject: abort\r\n\r\nx\r\n`),
 });
 
 describe('the SMTP transport, aborted', () => {

@@ -4,13 +4,19 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
+/** What runs statements: the pool (each statement on its own) or one transaction. */
+export interface Queryable {
+  rows<T extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<T[]>;
+  one<T extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<T | null>;
+}
+
 /**
  * Plain parameterized SQL on TypeORM's own pg pool, for hot paths where one
  * hand-written statement (often a CTE doing several writes at once) beats
  * several ORM round trips. Always returns rows, whatever the statement.
  */
 @Injectable()
-export class Sql {
+export class Sql implements Queryable {
   private readonly pool: Pool;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
@@ -62,14 +68,18 @@ export class Sql {
 }
 
 /** The statements of one transaction (see Sql.transaction). */
-export class Transaction {
+export class Transaction implements Queryable {
   constructor(private readonly client: PoolClient) {}
 
-  async rows<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query<T>({ text, values: params })).rows;
+  async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return (await this.client.query<T>({ text, values: params, name })).rows;
   }
 
-  async one<T extends QueryResultRow>(text: string, params: unknown[] = []): Promise<T | null> {
-    return (await this.rows<T>(text, params))[0] ?? null;
+  async one<T extends QueryResultRow>(
+    text: string,
+    params: unknown[] = [],
+    name?: string,
+  ): Promise<T | null> {
+    return (await this.rows<T>(text, params, name))[0] ?? null;
   }
 }

@@ -11,8 +11,9 @@ import { Domain } from './entities/domain.entity';
 
 /**
  * Sending domains (DKIM keys, DNS verification) and the sender addresses on
- * them. Other modules use AddressesService.findSendable / exists and
- * DomainsService.getSigningKey.
+ * them. Other modules use AddressesService.findSendable (findSendableCached
+ * on hot paths) / exists and DomainsService.getSigningKey; the caches behind
+ * them are kept here, so this module forgets what it changes.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Domain, Address])],

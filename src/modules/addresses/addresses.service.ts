@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -11,8 +11,11 @@ import {
   PageQueryDto,
   SqlState,
   toPage,
+  TtlCache,
   ValidationFailedError,
 } from '@app/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { Sql } from '../../database/sql';
 import { AddressDto, CreateAddressDto } from './dto/address.dto';
 import { Address } from './entities/address.entity';
@@ -37,13 +40,23 @@ function toDto(row: AddressRow): AddressDto {
   };
 }
 
-/** Sender addresses on the workspace's domains; deleted with their domain. */
+/**
+ * Sender addresses on the workspace's domains; deleted with their domain.
+ * Sendable senders are kept for AUTH_CACHE_TTL_MS for the sending hot path
+ * (findSendableCached), and forgotten at once on this instance when their
+ * address or domain is deleted.
+ */
 @Injectable()
 export class AddressesService {
+  private readonly sendable: TtlCache<string, SenderAddress>;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly sql: Sql,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.sendable = new TtlCache(config.authCacheTtlMs);
+  }
 
   async create(workspaceId: string, dto: CreateAddressDto): Promise<AddressDto> {
     const domainName = dto.email.slice(dto.email.lastIndexOf('@') + 1);
@@ -96,11 +109,27 @@ export class AddressesService {
   async remove(workspaceId: string, id: string): Promise<void> {
     const result = isUuid(id) ? await this.db.getRepository(Address).delete({ id, workspaceId }) : null;
     if (!result?.affected) throw new NotFoundError('Address');
+    this.sendable.deleteWhere((sender) => sender.id === id);
+  }
+
+  /** Forgets the cached senders of a domain that was deleted (see DomainsService.remove). */
+  forgetDomain(domainId: string): void {
+    this.sendable.deleteWhere((sender) => sender.domainId === domainId);
   }
 
   /** Whether `id` is an address of the workspace, sendable or not. */
   async exists(workspaceId: string, id: string): Promise<boolean> {
     return isUuid(id) && this.db.getRepository(Address).existsBy({ id, workspaceId });
+  }
+
+  /** findSendable, from the cache when this instance found the same sender within AUTH_CACHE_TTL_MS. */
+  async findSendableCached(workspaceId: string, email: string): Promise<SenderAddress | null> {
+    const key = `${workspaceId} ${normalizeEmail(email)}`;
+    const cached = this.sendable.get(key);
+    if (cached) return cached;
+    const sender = await this.findSendable(workspaceId, email);
+    if (sender) this.sendable.set(key, sender);
+    return sender;
   }
 
   /** The workspace's address `email` (compared lower-cased) when its domain is verified; null otherwise. */

@@ -1,9 +1,19 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConflictError, isUuid, listPage, NotFoundError, Page, PageQueryDto, SqlState } from '@app/common';
+import {
+  ConflictError,
+  isUuid,
+  listPage,
+  NotFoundError,
+  Page,
+  PageQueryDto,
+  SqlState,
+  TtlCache,
+} from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { AddressesService } from './addresses.service';
 import {
   generateDkimKeyPair,
   newSelector,
@@ -22,6 +32,9 @@ export interface SigningKey {
   privateKey: string;
 }
 
+/** How long a decrypted signing key is kept, so a burst of messages from one domain reads and decrypts it once. */
+const SIGNING_KEY_TTL_MS = 60_000;
+
 /**
  * Sending domains: their DKIM key pair, the DNS records to publish, and
  * verification.
@@ -32,16 +45,20 @@ export interface SigningKey {
  * - Once verified, a domain stays verified: a later check that fails (a DNS
  *   blip, a record removed) is reported in `checks` but does not stop sending.
  * - Private keys are sealed with DKIM_ENCRYPTION_KEY (AES-256-GCM) and only
- *   ever leave this service decrypted through getSigningKey.
+ *   ever leave this service decrypted through getSigningKey, which keeps
+ *   them for a minute; deleting or verifying a domain forgets its key at
+ *   once on this instance.
  */
 @Injectable()
 export class DomainsService implements OnModuleInit {
   private readonly logger = new Logger(DomainsService.name);
+  private readonly signingKeys = new TtlCache<string, { key: SigningKey | null }>(SIGNING_KEY_TTL_MS, 1000);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly verifier: DomainVerifier,
+    private readonly addresses: AddressesService,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +110,8 @@ export class DomainsService implements OnModuleInit {
   async remove(workspaceId: string, id: string): Promise<void> {
     const result = isUuid(id) ? await this.db.getRepository(Domain).delete({ id, workspaceId }) : null;
     if (!result?.affected) throw new NotFoundError('Domain');
+    this.signingKeys.delete(signingKeyId(workspaceId, id));
+    this.addresses.forgetDomain(id);
   }
 
   /** Looks both records up; the domain becomes verified when both carry the expected values. */
@@ -117,6 +136,15 @@ export class DomainsService implements OnModuleInit {
 
   /** The key to sign mail from a verified domain with; null for unknown, foreign or pending domains. */
   async getSigningKey(workspaceId: string, domainId: string): Promise<SigningKey | null> {
+    const cacheKey = signingKeyId(workspaceId, domainId);
+    const cached = this.signingKeys.get(cacheKey);
+    if (cached) return cached.key;
+    const key = await this.readSigningKey(workspaceId, domainId);
+    this.signingKeys.set(cacheKey, { key });
+    return key;
+  }
+
+  private async readSigningKey(workspaceId: string, domainId: string): Promise<SigningKey | null> {
     if (!isUuid(domainId)) return null;
     const [row] = await this.db.query(
       `SELECT name, dkim_selector, dkim_private_key FROM domains
@@ -149,6 +177,9 @@ export class DomainsService implements OnModuleInit {
       [id, workspaceId],
     );
     if (!rows[0]) throw new NotFoundError('Domain');
+    this.signingKeys.delete(signingKeyId(workspaceId, id));
     return rows[0].verified_at;
   }
 }
+
+const signingKeyId = (workspaceId: string, domainId: string) => `${workspaceId}:${domainId}`;

@@ -3,20 +3,23 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesModule } from '../addresses/addresses.module';
 import { MessagesModule } from '../messages/messages.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
-import { SigningKeys } from './signing-keys';
+import { SimulatedDelivery } from './simulated-delivery';
 import { MAIL_TRANSPORT } from './transports/mail-transport';
 import { SmtpTransport } from './transports/smtp.transport';
 
 /** The worker side of delivery (APP_ROLE all or worker): the queue consumer, the sweeper, SMTP. */
 @Module({
-  imports: [DeliveryModule, MessagesModule, AddressesModule],
+  imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
   providers: [
     DeliveryService,
+    AttemptRecorder,
+    SimulatedDelivery,
     DeliveryWorker,
-    SigningKeys,
     {
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],

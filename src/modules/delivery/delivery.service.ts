@@ -1,21 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
-import { MessagesRepository, DeliverableMessage } from '../messages/messages.repository';
-import { DeliveryJobId } from './delivery.jobs';
-import { DeliveryProducer } from './delivery.producer';
-import { Lease } from './lease';
-import { SigningKeys } from './signing-keys';
-import { classifySmtpError, FailedHandover, NO_REPLY, retryDelayMs, sanitizeReply } from './smtp-reply';
-import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
+import { DomainsService } from '../addresses/domains.service';
 import type { SenderAddress } from '../addresses/sender-address';
-
-/** What one job did with its message. */
-export type DeliveryOutcome = 'skipped' | 'sent' | 'deferred' | 'bounced' | 'failed' | 'suppressed';
-type Ended = Exclude<DeliveryOutcome, 'skipped'>;
+import { DeliverableMessage, MessageLifecycle } from '../messages/message-lifecycle';
+import { SuppressionsService } from '../suppressions/suppressions.service';
+import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
+import { envelopeSender } from './envelope';
+import { Lease } from './lease';
+import { composeMime } from './mime-composer';
+import { SimulatedDelivery } from './simulated-delivery';
+import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
+import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
 
 /**
  * Longest a hand-over may take in all, whatever the relay does (nodemailer's
@@ -23,24 +21,23 @@ type Ended = Exclude<DeliveryOutcome, 'skipped'>;
  */
 const SEND_TIMEOUT_MS = 5 * 60_000;
 
-/** First pause before writing an outcome again after a database error; doubles up to the maximum. */
-const RECORD_RETRY_MS = 100;
-const RECORD_RETRY_MAX_MS = 2000;
-
 /**
  * Delivers one message: claims it (so no other job can), keeps its lease while
- * it works, checks the suppression list and the sender, hands it to SMTP for
- * its one recipient and records the outcome as the message's next status and event.
+ * it works, checks the suppression list and the sender, composes it, hands it
+ * to SMTP for its one recipient and records the outcome through the
+ * message's lifecycle.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
 
   constructor(
-    private readonly messages: MessagesRepository,
+    private readonly lifecycle: MessageLifecycle,
     private readonly addresses: AddressesService,
-    private readonly signingKeys: SigningKeys,
-    private readonly producer: DeliveryProducer,
+    private readonly domains: DomainsService,
+    private readonly suppressions: SuppressionsService,
+    private readonly recorder: AttemptRecorder,
+    private readonly simulated: SimulatedDelivery,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -58,12 +55,12 @@ export class DeliveryService {
   private async attempt(messageId: string, requestId?: string): Promise<DeliveryOutcome> {
     const { leaseMs, maxAttempts } = this.config.delivery;
     const claimedAt = performance.now();
-    const claim = await this.messages.claim(messageId, leaseMs, maxAttempts);
+    const claim = await this.lifecycle.claim(messageId, leaseMs, maxAttempts);
     if (!claim) return 'skipped';
     if (claim.kind === 'abandoned') return 'failed';
     const { message } = claim;
     const lease = new Lease(
-      () => this.messages.renewLease(message.id, message.attempt, leaseMs),
+      () => this.lifecycle.renewLease(message, leaseMs),
       leaseMs,
       claimedAt,
       (error) =>
@@ -77,29 +74,31 @@ export class DeliveryService {
   }
 
   private async run(message: DeliverableMessage, lease: Lease, requestId?: string): Promise<DeliveryOutcome> {
+    if (message.test) return this.simulated.simulate(message, lease);
     const { attempt } = message;
-    if (message.suppressed) {
-      return this.finish(message, lease, 'suppressed', {
-        attempt,
-        reason: 'recipient is on the suppression list',
-      });
+    const [suppressed, sender] = await Promise.all([
+      this.suppressions.isSuppressed(message.workspaceId, message.recipient),
+      this.addresses.findSendable(message.workspaceId, message.fromEmail),
+    ]);
+    if (suppressed) {
+      const detail = { attempt, reason: 'recipient is on the suppression list' };
+      return this.recorder.record(message, lease, 'suppressed', () =>
+        this.lifecycle.suppress(message, detail),
+      );
     }
-    const sender = await this.addresses.findSendable(message.workspaceId, message.fromEmail);
     if (!sender) {
-      return this.finish(message, lease, 'failed', {
+      const detail = {
         attempt,
         reason: `sender ${message.fromEmail} is no longer a sendable address of the workspace`,
-      });
+      };
+      return this.recorder.record(message, lease, 'failed', () => this.lifecycle.fail(message, detail));
     }
 
     const handover = await this.handOver(message, sender, lease, requestId);
     if (handover === 'stopped') return 'skipped';
-    if ('kind' in handover) return this.finishFailure(message, lease, handover);
-    return this.finish(message, lease, 'sent', {
-      attempt,
-      smtp_code: handover.code,
-      smtp_response: sanitizeReply(handover.response),
-    });
+    if ('kind' in handover) return this.recordFailure(message, lease, handover);
+    const detail = { attempt, smtp_code: handover.code, smtp_response: sanitizeReply(handover.response) };
+    return this.recorder.record(message, lease, 'sent', () => this.lifecycle.markSent(message, detail));
   }
 
   /**
@@ -115,12 +114,15 @@ export class DeliveryService {
     lease: Lease,
     requestId?: string,
   ): Promise<SmtpReply | FailedHandover | 'stopped'> {
-    const context = { messageId: message.id, requestId, attempt: message.attempt };
+    const context = { messageId: message.messageId, requestId, attempt: message.attempt };
     let mail: OutboundMail;
     try {
       mail = await this.compose(message, sender);
     } catch (error) {
-      this.logger.warn(context, `Message ${message.id} could not be prepared: ${(error as Error).message}`);
+      this.logger.warn(
+        context,
+        `Message ${message.messageId} could not be prepared: ${(error as Error).message}`,
+      );
       return { kind: 'retry', code: null, response: NO_REPLY.preparation };
     }
     try {
@@ -128,18 +130,21 @@ export class DeliveryService {
       return await this.transport.send(mail, signal);
     } catch (error) {
       if (lease.signal.aborted) {
-        this.logger.warn(context, `Message ${message.id} send stopped: lease ${lease.signal.reason}`);
+        this.logger.warn(context, `Message ${message.messageId} send stopped: lease ${lease.signal.reason}`);
         return 'stopped';
       }
       const failure = classifySmtpError(error);
       if (failure.code === null) {
-        this.logger.warn(context, `Message ${message.id} hand-over failed: ${(error as Error).message}`);
+        this.logger.warn(
+          context,
+          `Message ${message.messageId} hand-over failed: ${(error as Error).message}`,
+        );
       }
       return failure;
     }
   }
 
-  private async finishFailure(
+  private async recordFailure(
     message: DeliverableMessage,
     lease: Lease,
     failure: FailedHandover,
@@ -147,87 +152,32 @@ export class DeliveryService {
     const { attempt } = message;
     const detail = { attempt, smtp_code: failure.code, smtp_response: failure.response };
     if (failure.kind === 'bounce') {
-      return this.finish(message, lease, 'bounced', detail, {
-        suppress: failure.suppress ? 'hard_bounce' : null,
-      });
+      return this.recorder.record(message, lease, 'bounced', () =>
+        this.lifecycle.bounce(message, detail, { suppress: failure.suppress }),
+      );
     }
     if (attempt >= this.config.delivery.maxAttempts) {
-      return this.finish(message, lease, 'failed', {
-        ...detail,
-        reason: `no success after ${attempt} attempts`,
-      });
+      const final = { ...detail, reason: `no success after ${attempt} attempts` };
+      return this.recorder.record(message, lease, 'failed', () => this.lifecycle.fail(message, final));
     }
-    const delayMs = retryDelayMs(this.config.delivery.backoffMs, attempt);
-    const nextAttemptAt = new Date(Date.now() + delayMs);
-    const outcome = await this.finish(
-      message,
-      lease,
-      'deferred',
-      { ...detail, next_attempt_at: nextAttemptAt.toISOString() },
-      { nextAttemptAt },
-    );
-    if (outcome === 'deferred') {
-      await this.producer.add([
-        { messageId: message.id, jobId: DeliveryJobId.retry(message.id, attempt + 1), delayMs },
-      ]);
-    }
-    return outcome;
+    return this.recorder.defer(message, lease, detail);
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
-    const key = await this.signingKeys.get(message.workspaceId, sender.domainId);
-    return {
-      envelope: { from: sender.email, to: message.recipient },
-      from: { name: sender.name, address: sender.email },
-      to: message.toRecipients,
-      replyTo: message.replyTo,
-      subject: message.subject,
-      html: message.html,
-      text: message.text,
-      messageId: `<${message.id}@${sender.domainName}>`,
-      headers: message.headers,
-      dkim: key && { domainName: key.domainName, keySelector: key.selector, privateKey: key.privateKey },
-    };
-  }
-
-  /**
-   * Records the attempt's outcome. A database error is retried for as long as
-   * the lease lasts (the lease keeps being renewed meanwhile): once the relay
-   * answered, giving up early would leave the message `sending` and make
-   * another worker send it again. A write whose answer was lost may have
-   * committed, so a retry that finds nothing to update checks for that.
-   * An outcome that comes too late (the message is another attempt's) is only logged.
-   */
-  private async finish(
-    message: DeliverableMessage,
-    lease: Lease,
-    status: Ended,
-    detail: Record<string, unknown>,
-    options: { nextAttemptAt?: Date; suppress?: 'hard_bounce' | null } = {},
-  ): Promise<DeliveryOutcome> {
-    let pauseMs = RECORD_RETRY_MS;
-    let retried = false;
-    for (;;) {
-      try {
-        const recorded =
-          (await this.messages.finishAttempt(message.id, message.attempt, status, detail, options)) ||
-          (retried && (await this.messages.attemptEnded(message.id, message.attempt, status)));
-        if (recorded) return status;
-        this.logger.warn(
-          { messageId: message.id, attempt: message.attempt, status, detail },
-          `Message ${message.id} attempt ${message.attempt} ended ${status} after its lease was taken over`,
-        );
-        return 'skipped';
-      } catch (error) {
-        if (lease.lost || lease.remainingMs() < pauseMs) throw error;
-        this.logger.warn(
-          { messageId: message.id, attempt: message.attempt, status },
-          `Recording ${status} failed, retrying: ${(error as Error).message}`,
-        );
-        retried = true;
-        await sleep(pauseMs);
-        pauseMs = Math.min(pauseMs * 2, RECORD_RETRY_MAX_MS);
-      }
-    }
+    const key = await this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    const raw = await composeMime(
+      {
+        from: { name: sender.name, address: sender.email },
+        to: message.toRecipients,
+        replyTo: message.replyTo,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        messageId: `<${message.messageId}@${sender.domainName}>`,
+        headers: message.headers,
+      },
+      key,
+    );
+    return { envelope: { from: envelopeSender(message, sender), to: message.recipient }, raw };
   }
 }

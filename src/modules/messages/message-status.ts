@@ -1,5 +1,6 @@
-/** Every status a message can be in; each one entered is recorded as an event of that type. */
+/** Every status a message can be in; each one entered is recorded as an event of that type (SPEC §8). */
 export const MESSAGE_STATUSES = [
+  'scheduled',
   'pending',
   'sending',
   'sent',
@@ -7,7 +8,44 @@ export const MESSAGE_STATUSES = [
   'bounced',
   'failed',
   'suppressed',
+  'canceled',
+  'complained',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** Event types: the statuses entered, and `delayed` (a delay report, no status change). */
+export type MessageEventType = MessageStatus | 'delayed';
+
 export type RecipientType = 'to' | 'bcc';
+
+interface Transition {
+  /** The statuses the message may be in for the transition to apply; in any other, it does nothing. */
+  from: readonly MessageStatus[];
+  /** The status entered, or null for an event that changes no status. */
+  to: MessageStatus | null;
+}
+
+/**
+ * The message lifecycle as data: every named transition, the statuses it
+ * starts from and the status it enters. MessageLifecycle guards each UPDATE
+ * with `from`, so this table is what the database enforces.
+ * - `claim` takes a `deferred` message only once it is due, and a `sending`
+ *   one only once its lease has expired (its worker died).
+ * - `bounce` from `sent` and `complain` are the reports that arrive after
+ *   the relay said 250 (SPEC §13).
+ * - `retry` releases mail held back by a suppression or given up on (SPEC §9).
+ */
+export const TRANSITIONS = {
+  release: { from: ['scheduled'], to: 'pending' },
+  cancel: { from: ['scheduled'], to: 'canceled' },
+  claim: { from: ['pending', 'deferred', 'sending'], to: 'sending' },
+  markSent: { from: ['sending'], to: 'sent' },
+  defer: { from: ['sending'], to: 'deferred' },
+  bounce: { from: ['sending', 'sent'], to: 'bounced' },
+  fail: { from: ['sending'], to: 'failed' },
+  suppress: { from: ['sending'], to: 'suppressed' },
+  complain: { from: ['sent'], to: 'complained' },
+  recordDelay: { from: ['sent'], to: null },
+  retry: { from: ['suppressed', 'failed'], to: 'pending' },
+} as const satisfies Record<string, Transition>;
+export type TransitionName = keyof typeof TRANSITIONS;

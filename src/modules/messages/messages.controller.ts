@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
 import { ListMessagesQueryDto, MessagePage, MessageResponse } from './dto/message.dto';
@@ -23,5 +24,32 @@ export class MessagesController {
   @Get(':uuid')
   async get(@Auth() auth: AuthContext, @Param('uuid') uuid: string): Promise<MessageResponse> {
     return { data: await this.messages.get(auth.workspaceId, uuid) };
+  }
+
+  /**
+   * Releases a `suppressed` or `failed` message: back to `pending`, delivered
+   * afresh with DELIVERY_MAX_ATTEMPTS attempts again; its events go on. Mail
+   * held back by a suppression can be retried once the address is removed
+   * with DELETE /v1/suppressions/:email.
+   */
+  @Post(':uuid/retry')
+  @HttpCode(202)
+  @ApiConflictResponse({
+    description:
+      '`not_retryable`: the message is not `suppressed` or `failed`, or its recipient is still on the suppression list',
+  })
+  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
+  async retry(
+    @Auth() auth: AuthContext,
+    @Param('uuid') uuid: string,
+    @Req() req: Request,
+  ): Promise<MessageResponse> {
+    const requestId = (req as Request & { id?: unknown }).id;
+    const message = await this.messages.retry(
+      auth.workspaceId,
+      uuid,
+      typeof requestId === 'string' ? requestId : undefined,
+    );
+    return { data: message };
   }
 }

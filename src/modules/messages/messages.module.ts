@@ -1,17 +1,21 @@
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { MessageLifecycle } from './message-lifecycle';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 import { StrandedMessagesRepository } from './stranded-messages.repository';
 
 /**
- * Messages and their events: storage of accepted requests, the delivery state
- * machine (MessagesRepository), the sweeper's reads (StrandedMessagesRepository)
- * and the read API.
+ * Messages and their events: storage of accepted requests (MessagesRepository),
+ * the lifecycle every status change goes through (MessageLifecycle), the
+ * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
  */
 @Module({
+  imports: [SuppressionsModule, DeliveryModule],
   controllers: [MessagesController],
-  providers: [MessagesRepository, StrandedMessagesRepository, MessagesService],
-  exports: [MessagesRepository, StrandedMessagesRepository],
+  providers: [MessagesRepository, MessageLifecycle, StrandedMessagesRepository, MessagesService],
+  exports: [MessagesRepository, MessageLifecycle, StrandedMessagesRepository],
 })
 export class MessagesModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sql } from '../../database/sql';
-import type { MessageStatus, RecipientType } from './message-status';
+import type { RecipientType } from './message-status';
 
 export interface NewMessage {
   id: string;
@@ -26,30 +26,9 @@ export interface AcceptedRequest {
   idempotency: { key: string; response: unknown } | null;
 }
 
-/** A claimed message with everything needed to deliver it. */
-export interface DeliverableMessage {
-  id: string;
-  workspaceId: string;
-  recipient: string;
-  type: RecipientType;
-  fromEmail: string;
-  attempt: number;
-  suppressed: boolean;
-  subject: string;
-  html: string | null;
-  text: string | null;
-  replyTo: string | null;
-  toRecipients: string[];
-  headers: Record<string, string>;
-}
-
-/** What a claim found: the message to deliver, or a message given up on because its last attempt was cut short. */
-export type Claim = { kind: 'claimed'; message: DeliverableMessage } | { kind: 'abandoned' };
-
 /**
- * The message state machine in SQL. Every statement that changes a message's
- * status inserts the matching event in the same statement, so the event log
- * and the status can never disagree.
+ * Storage of accepted requests (`email_requests`, `messages` and their first
+ * event). Status changes after that are MessageLifecycle's.
  */
 @Injectable()
 export class MessagesRepository {
@@ -130,128 +109,5 @@ export class MessagesRepository {
     }
     const owners = new Set(completed.map((k) => k.owner));
     return new Set(requests.filter((r) => !r.idempotency || owners.has(r.id)).map((r) => r.id));
-  }
-
-  /**
-   * Moves a message to `sending` if nobody else holds it: pending, deferred and
-   * due, or sending with an expired lease (its worker died; the event says
-   * `recovered`, since the earlier attempt may have reached the server). A job
-   * that runs twice finds nothing to claim the second time. A message whose
-   * lease expired on its `maxAttempts`-th attempt is not retried again: it
-   * ends `failed` (a message that kills its worker would otherwise be retried forever).
-   */
-  async claim(messageId: string, leaseMs: number, maxAttempts: number): Promise<Claim | null> {
-    const row = await this.sql.one<Record<string, unknown>>(
-      `WITH prev AS (
-         SELECT id, status FROM messages WHERE id = $1 FOR UPDATE
-       ), abandoned AS (
-         UPDATE messages m SET status = 'failed', updated_at = now(), lease_until = NULL
-           FROM prev
-          WHERE m.id = prev.id AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= $3
-         RETURNING m.id, m.attempts
-       ), claimed AS (
-         UPDATE messages m
-            SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
-                lease_until = now() + $2 * interval '1 millisecond', next_attempt_at = NULL
-           FROM prev
-          WHERE m.id = prev.id
-            AND (m.status = 'pending'
-                 OR (m.status = 'deferred' AND m.next_attempt_at <= now() + interval '1 second')
-                 OR (m.status = 'sending' AND m.lease_until < now() AND m.attempts < $3))
-         RETURNING m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
-                   prev.status = 'sending' AS recovered
-       ), ev AS (
-         INSERT INTO message_events (message_id, type, detail)
-         SELECT id, 'sending',
-                CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
-                     ELSE jsonb_build_object('attempt', attempts) END
-           FROM claimed
-         UNION ALL
-         SELECT id, 'failed',
-                jsonb_build_object('attempt', attempts,
-                                   'reason', 'the last attempt was cut short (its worker stopped) and none is left')
-           FROM abandoned
-       )
-       SELECT EXISTS (SELECT 1 FROM abandoned) AS abandoned, c.*, r.subject, r.html, r.text,
-              r.reply_to, r.to_recipients, r.headers,
-              EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = c.workspace_id AND s.email = c.recipient) AS suppressed
-         FROM (SELECT 1) one
-         LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`,
-      [messageId, leaseMs, maxAttempts],
-    );
-    if (row?.abandoned) return { kind: 'abandoned' };
-    if (!row?.id) return null;
-    return {
-      kind: 'claimed',
-      message: {
-        id: row.id as string,
-        workspaceId: row.workspace_id as string,
-        recipient: row.recipient as string,
-        type: row.type as RecipientType,
-        fromEmail: row.from_email as string,
-        attempt: row.attempts as number,
-        suppressed: row.suppressed as boolean,
-        subject: row.subject as string,
-        html: row.html as string | null,
-        text: row.text as string | null,
-        replyTo: row.reply_to as string | null,
-        toRecipients: row.to_recipients as string[],
-        headers: row.headers as Record<string, string>,
-      },
-    };
-  }
-
-  /** Extends the lease of attempt `attempt`; answers false when the message is no longer that attempt's. */
-  async renewLease(messageId: string, attempt: number, leaseMs: number): Promise<boolean> {
-    const renewed = await this.sql.exec(
-      `UPDATE messages SET lease_until = now() + $3 * interval '1 millisecond'
-        WHERE id = $1 AND status = 'sending' AND attempts = $2`,
-      [messageId, attempt, leaseMs],
-    );
-    return renewed > 0;
-  }
-
-  /**
-   * Ends the attempt `attempt` of a message in `status`, recording the event
-   * and, with `suppress`, adding the recipient to its workspace's suppression
-   * list, all in one statement. Answers false when the message is no longer
-   * this attempt's (its lease ran out and another worker claimed it).
-   */
-  async finishAttempt(
-    messageId: string,
-    attempt: number,
-    status: MessageStatus,
-    detail: Record<string, unknown>,
-    {
-      nextAttemptAt = null,
-      suppress = null,
-    }: { nextAttemptAt?: Date | null; suppress?: 'hard_bounce' | null } = {},
-  ): Promise<boolean> {
-    const rows = await this.sql.rows(
-      `WITH updated AS (
-         UPDATE messages SET status = $3, updated_at = now(), lease_until = NULL, next_attempt_at = $5
-          WHERE id = $1 AND status = 'sending' AND attempts = $2
-         RETURNING id, workspace_id, recipient
-       ), ev AS (
-         INSERT INTO message_events (message_id, type, detail) SELECT id, $3, $4 FROM updated
-       ), suppressed AS (
-         INSERT INTO suppressions (workspace_id, email, reason)
-         SELECT workspace_id, recipient, $6::varchar FROM updated WHERE $6::varchar IS NOT NULL
-         ON CONFLICT (workspace_id, email) DO NOTHING
-       )
-       SELECT id FROM updated`,
-      [messageId, attempt, status, JSON.stringify(detail), nextAttemptAt, suppress],
-    );
-    return rows.length > 0;
-  }
-
-  /** Whether attempt `attempt` of a message ended in `status` (a write whose answer was lost may have committed). */
-  async attemptEnded(messageId: string, attempt: number, status: MessageStatus): Promise<boolean> {
-    const row = await this.sql.one(`SELECT 1 FROM messages WHERE id = $1 AND attempts = $2 AND status = $3`, [
-      messageId,
-      attempt,
-      status,
-    ]);
-    return row !== null;
   }
 }

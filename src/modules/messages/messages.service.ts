@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, isUuid, NotFoundError, Page, toPage } from '@app/common';
+import { ConflictError, decodeCursor, isUuid, NotFoundError, Page, toPage } from '@app/common';
 import { Sql } from '../../database/sql';
+import { DeliveryProducer } from '../delivery/delivery.producer';
+import { SuppressionsService } from '../suppressions/suppressions.service';
 import { ListMessagesQueryDto, MessageDto, MessageEventDto, MessageSummaryDto } from './dto/message.dto';
+import { MessageLifecycle } from './message-lifecycle';
+import { type MessageStatus, TRANSITIONS } from './message-status';
 
 interface MessageRow {
   id: string;
@@ -31,10 +35,17 @@ function toSummary(row: MessageRow): MessageSummaryDto {
   };
 }
 
-/** Reading messages back: one message with its events, or a filtered list. */
+const notRetryable = (message: string) => new ConflictError(message, 'not_retryable');
+
+/** Reading messages back (one with its events, or a filtered list), and releasing held ones again. */
 @Injectable()
 export class MessagesService {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly lifecycle: MessageLifecycle,
+    private readonly suppressions: SuppressionsService,
+    private readonly producer: DeliveryProducer,
+  ) {}
 
   async get(workspaceId: string, uuid: string): Promise<MessageDto> {
     if (!isUuid(uuid)) throw new NotFoundError('Message');
@@ -48,6 +59,32 @@ export class MessagesService {
     );
     if (!row) throw new NotFoundError('Message');
     return { ...toSummary(row), events: row.events };
+  }
+
+  /**
+   * Retries a `suppressed` or `failed` message (SPEC §9) unless its recipient
+   * is still suppressed, and queues it; a queue that is down leaves it to the
+   * sweeper. The transition's guard decides a race with anything else.
+   */
+  async retry(workspaceId: string, uuid: string, requestId?: string): Promise<MessageDto> {
+    if (!isUuid(uuid)) throw new NotFoundError('Message');
+    const row = await this.sql.one<{ status: MessageStatus; recipient: string }>(
+      `SELECT status, recipient FROM messages WHERE id = $1 AND workspace_id = $2`,
+      [uuid, workspaceId],
+    );
+    if (!row) throw new NotFoundError('Message');
+    const retryable: readonly MessageStatus[] = TRANSITIONS.retry.from;
+    if (!retryable.includes(row.status)) {
+      throw notRetryable(`The message is ${row.status}; only suppressed or failed messages can be retried`);
+    }
+    if (await this.suppressions.isSuppressed(workspaceId, row.recipient)) {
+      throw notRetryable(`${row.recipient} is still on the suppression list; remove it first`);
+    }
+    if (!(await this.lifecycle.retry(workspaceId, uuid))) {
+      throw notRetryable('The message changed meanwhile and can no longer be retried');
+    }
+    await this.producer.enqueue([{ messageId: uuid, requestId }]);
+    return this.get(workspaceId, uuid);
   }
 
   async list(workspaceId: string, query: ListMessagesQueryDto): Promise<Page<MessageSummaryDto>> {

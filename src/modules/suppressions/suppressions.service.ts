@@ -8,10 +8,10 @@ import {
   PageQueryDto,
   toPage,
 } from '@app/common';
-import { Sql } from '../../database/sql';
+import { Queryable, Sql } from '../../database/sql';
 import { SuppressionDto } from './dto/suppression.dto';
 
-export type SuppressionReason = 'hard_bounce' | 'manual';
+export type SuppressionReason = 'hard_bounce' | 'complaint' | 'manual';
 
 interface SuppressionRow {
   email: string;
@@ -25,7 +25,7 @@ const toDto = (row: SuppressionRow): SuppressionDto => ({
   created_at: row.created_at,
 });
 
-/** A workspace's suppression list: recipients delivery must skip. */
+/** A workspace's suppression list (the `suppressions` table): recipients delivery must skip. */
 @Injectable()
 export class SuppressionsService {
   constructor(private readonly sql: Sql) {}
@@ -33,20 +33,32 @@ export class SuppressionsService {
   /**
    * Adds an address; answers whether it was new (an existing entry keeps its
    * reason). One statement, so a concurrent DELETE cannot slip in between an
-   * insert that found the row and a read that no longer does.
+   * insert that found the row and a read that no longer does. With `db` a
+   * transaction, it commits with whatever else that transaction writes.
    */
   async add(
     workspaceId: string,
     email: string,
     reason: SuppressionReason,
+    db: Queryable = this.sql,
   ): Promise<{ created: boolean; suppression: SuppressionDto }> {
-    const row = await this.sql.one<SuppressionRow & { created: boolean }>(
+    const row = await db.one<SuppressionRow & { created: boolean }>(
       `INSERT INTO suppressions AS s (workspace_id, email, reason) VALUES ($1, $2, $3)
        ON CONFLICT (workspace_id, email) DO UPDATE SET reason = s.reason
        RETURNING email, reason, created_at, xmax = 0 AS created`,
       [workspaceId, email, reason],
     );
     return { created: row!.created, suppression: toDto(row!) };
+  }
+
+  /** Whether `email` (already normalized) is on the workspace's list. */
+  async isSuppressed(workspaceId: string, email: string): Promise<boolean> {
+    const row = await this.sql.one(
+      `SELECT 1 FROM suppressions WHERE workspace_id = $1 AND email = $2`,
+      [workspaceId, email],
+      'is-suppressed',
+    );
+    return row !== null;
   }
 
   async remove(workspaceId: string, email: string): Promise<void> {

@@ -1,16 +1,8 @@
-/** One message for one envelope recipient, ready to hand to SMTP. */
+/** One message for one envelope recipient, composed and signed: what SMTP is handed. */
 export interface OutboundMail {
   envelope: { from: string; to: string };
-  from: { name: string | null; address: string };
-  /** The To header: the request's `to` recipients (empty: undisclosed-recipients). */
-  to: string[];
-  replyTo: string | null;
-  subject: string;
-  html: string | null;
-  text: string | null;
-  messageId: string;
-  headers: Record<string, string>;
-  dkim: { domainName: string; keySelector: string; privateKey: string } | null;
+  /** The message as sent (see composeMime). */
+  raw: Buffer;
 }
 
 /** What the receiving server answered when it took the message. */

@@ -1,13 +1,6 @@
 import { createTransport } from 'nodemailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { MailTransport, OutboundMail, SmtpReply } from './mail-transport';
-
-/**
- * The To header of a message with no visible recipients. nodemailer would
- * quote the group name, so this one header line is added to the built message.
- */
-const UNDISCLOSED_TO = Buffer.from('To: undisclosed-recipients:;\r\n');
 
 export interface SmtpTransportOptions {
   url: string;
@@ -16,8 +9,8 @@ export interface SmtpTransportOptions {
 
 /**
  * The real transport: a pooled nodemailer SMTP connection set on SMTP_URL
- * (smtps:// for TLS, credentials and nodemailer options in the URL). nodemailer
- * builds the MIME and signs it with the sender domain's DKIM key.
+ * (smtps:// for TLS, credentials and nodemailer options in the URL). It hands
+ * over bytes already composed and signed, to the one envelope recipient.
  */
 export class SmtpTransport implements MailTransport {
   private readonly transporter: Mail;
@@ -44,8 +37,7 @@ export class SmtpTransport implements MailTransport {
   async send(mail: OutboundMail, signal: AbortSignal): Promise<SmtpReply> {
     const info = await this.transporter.sendMail({
       envelope: { from: mail.envelope.from, to: [mail.envelope.to] },
-      raw: await this.build(mail),
-      dkim: mail.dkim ?? undefined,
+      raw: mail.raw,
       signal,
     });
     const response = String(info.response ?? '');
@@ -54,23 +46,5 @@ export class SmtpTransport implements MailTransport {
 
   close(): void {
     this.transporter.close();
-  }
-
-  private async build(mail: OutboundMail): Promise<Buffer> {
-    const message = await new MailComposer({
-      from: mail.from.name ? { name: mail.from.name, address: mail.from.address } : mail.from.address,
-      to: mail.to.length > 0 ? mail.to : undefined,
-      replyTo: mail.replyTo ?? undefined,
-      subject: mail.subject,
-      html: mail.html ?? undefined,
-      text: mail.text ?? undefined,
-      messageId: mail.messageId,
-      headers: mail.headers,
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    })
-      .compile()
-      .build();
-    return mail.to.length > 0 ? message : Buffer.concat([UNDISCLOSED_TO, message]);
   }
 }

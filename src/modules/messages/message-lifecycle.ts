@@ -1,0 +1,328 @@
+import { Injectable } from '@nestjs/common';
+import { Queryable, Sql } from '../../database/sql';
+import { SuppressionReason, SuppressionsService } from '../suppressions/suppressions.service';
+import {
+  type MessageEventType,
+  type MessageStatus,
+  type RecipientType,
+  TRANSITIONS,
+  type TransitionName,
+} from './message-status';
+
+/** What a transition recorded: the event, as `GET /v1/messages/:uuid` shows it. */
+export interface MessageEvent {
+  type: MessageEventType;
+  at: Date;
+  detail: Record<string, unknown>;
+}
+
+/** One delivery attempt of a message: the transitions that end an attempt act only while it holds the message. */
+export interface Attempt {
+  messageId: string;
+  attempt: number;
+}
+
+/** A claimed message with everything needed to deliver it. */
+export interface DeliverableMessage extends Attempt {
+  workspaceId: string;
+  recipient: string;
+  type: RecipientType;
+  fromEmail: string;
+  /** A test key's message (SPEC §14): its outcome is simulated, nothing is handed to SMTP. */
+  test: boolean;
+  subject: string;
+  html: string | null;
+  text: string | null;
+  replyTo: string | null;
+  toRecipients: string[];
+  headers: Record<string, string>;
+}
+
+/** What a claim did: took the message for an attempt, or gave it up because its last attempt was cut short. */
+export type Claim =
+  | { kind: 'claimed'; message: DeliverableMessage; event: MessageEvent }
+  | { kind: 'abandoned'; event: MessageEvent };
+
+/** Which message a transition acts on: `attempt` ties it to one delivery attempt, `workspaceId` to one workspace. */
+interface Target {
+  messageId: string;
+  attempt?: number;
+  workspaceId?: string;
+}
+
+interface Moved {
+  event: MessageEvent;
+  workspaceId: string;
+  recipient: string;
+}
+
+const sources = (name: TransitionName): readonly MessageStatus[] => TRANSITIONS[name].from;
+
+/**
+ * One statement for every transition that enters a status: the UPDATE is
+ * guarded by the transition's source statuses (and, when given, the attempt
+ * and the workspace), and the event is inserted in the same statement, so the
+ * status and the event log never disagree.
+ */
+const MOVE = `
+  WITH moved AS (
+    UPDATE messages
+       SET status = $2, updated_at = now(), lease_until = NULL, next_attempt_at = $6,
+           attempts = CASE WHEN $7 THEN 0 ELSE attempts END
+     WHERE id = $1 AND status = ANY($3::varchar[])
+       AND ($4::int IS NULL OR attempts = $4) AND ($5::uuid IS NULL OR workspace_id = $5)
+    RETURNING id, workspace_id, recipient
+  ), ev AS (
+    INSERT INTO message_events (message_id, type, detail) SELECT id, $2, $8 FROM moved
+    RETURNING message_id, type, at, detail
+  )
+  SELECT ev.type, ev.at, ev.detail, moved.workspace_id, moved.recipient
+    FROM ev JOIN moved ON moved.id = ev.message_id`;
+
+/**
+ * Takes a message for an attempt (SPEC §8): pending, deferred and due, or
+ * sending with an expired lease (its worker died; the event says `recovered`,
+ * since the earlier attempt may have reached the server). A lease that expired
+ * on the `maxAttempts`-th attempt ends the message `failed` instead.
+ */
+const CLAIM = `
+  WITH prev AS (
+    SELECT id, status FROM messages WHERE id = $1 FOR UPDATE
+  ), abandoned AS (
+    UPDATE messages m SET status = 'failed', updated_at = now(), lease_until = NULL
+      FROM prev
+     WHERE m.id = prev.id AND m.status = ANY($5::varchar[])
+       AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= $3
+    RETURNING m.id, m.attempts
+  ), claimed AS (
+    UPDATE messages m
+       SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
+           lease_until = now() + $2 * interval '1 millisecond', next_attempt_at = NULL
+      FROM prev
+     WHERE m.id = prev.id AND m.status = ANY($4::varchar[])
+       AND (m.status <> 'deferred' OR m.next_attempt_at <= now() + interval '1 second')
+       AND (m.status <> 'sending' OR (m.lease_until < now() AND m.attempts < $3))
+    RETURNING m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
+              prev.status = 'sending' AS recovered
+  ), ev AS (
+    INSERT INTO message_events (message_id, type, detail)
+    SELECT id, 'sending',
+           CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
+                ELSE jsonb_build_object('attempt', attempts) END
+      FROM claimed
+    UNION ALL
+    SELECT id, 'failed',
+           jsonb_build_object('attempt', attempts,
+                              'reason', 'the last attempt was cut short (its worker stopped) and none is left')
+      FROM abandoned
+    RETURNING type, at, detail
+  )
+  SELECT (SELECT row_to_json(ev) FROM ev) AS event, EXISTS (SELECT 1 FROM abandoned) AS abandoned,
+         c.*, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers
+    FROM (SELECT 1) one
+    LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
+
+/** An event that changes no status, recorded while the message is in one of the transition's sources. */
+const NOTE = `
+  INSERT INTO message_events (message_id, type, detail)
+  SELECT id, $2, $4 FROM messages WHERE id = $1 AND status = ANY($3::varchar[])
+  RETURNING type, at, detail`;
+
+/**
+ * The message lifecycle (SPEC §8): the named transitions of TRANSITIONS, each
+ * guarding its source statuses in its UPDATE and answering the event it
+ * wrote, or null when the message was not in a source status (or no longer
+ * this attempt's). `message_events` is the one record of what happened.
+ */
+@Injectable()
+export class MessageLifecycle {
+  constructor(
+    private readonly sql: Sql,
+    private readonly suppressions: SuppressionsService,
+  ) {}
+
+  /** Takes a message for its next attempt (see CLAIM); null when nobody may take it now. */
+  async claim(messageId: string, leaseMs: number, maxAttempts: number): Promise<Claim | null> {
+    const row = await this.sql.one<Record<string, unknown>>(
+      CLAIM,
+      [messageId, leaseMs, maxAttempts, sources('claim'), sources('fail')],
+      'lifecycle-claim',
+    );
+    if (!row?.event) return null;
+    const event = toEvent(row.event as Record<string, unknown>);
+    if (row.abandoned) return { kind: 'abandoned', event };
+    return {
+      kind: 'claimed',
+      event,
+      message: {
+        messageId: row.id as string,
+        attempt: row.attempts as number,
+        workspaceId: row.workspace_id as string,
+        recipient: row.recipient as string,
+        type: row.type as RecipientType,
+        fromEmail: row.from_email as string,
+        test: false,
+        subject: row.subject as string,
+        html: row.html as string | null,
+        text: row.text as string | null,
+        replyTo: row.reply_to as string | null,
+        toRecipients: row.to_recipients as string[],
+        headers: row.headers as Record<string, string>,
+      },
+    };
+  }
+
+  /** Extends an attempt's lease; answers false when the message is no longer that attempt's. */
+  async renewLease({ messageId, attempt }: Attempt, leaseMs: number): Promise<boolean> {
+    const row = await this.sql.one(
+      `UPDATE messages SET lease_until = now() + $3 * interval '1 millisecond'
+        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING id`,
+      [messageId, attempt, leaseMs],
+      'lifecycle-renew-lease',
+    );
+    return row !== null;
+  }
+
+  markSent(attempt: Attempt, detail: Record<string, unknown>): Promise<MessageEvent | null> {
+    return this.enter('markSent', attempt, detail);
+  }
+
+  /** Back to the queue's care: the attempt failed for now; the next may start at `nextAttemptAt`. */
+  defer(
+    attempt: Attempt,
+    detail: Record<string, unknown>,
+    nextAttemptAt: Date,
+  ): Promise<MessageEvent | null> {
+    return this.enter('defer', attempt, detail, { nextAttemptAt });
+  }
+
+  fail(attempt: Attempt, detail: Record<string, unknown>): Promise<MessageEvent | null> {
+    return this.enter('fail', attempt, detail);
+  }
+
+  /** The recipient is on the suppression list: nothing is sent. */
+  suppress(attempt: Attempt, detail: Record<string, unknown>): Promise<MessageEvent | null> {
+    return this.enter('suppress', attempt, detail);
+  }
+
+  /**
+   * Refused for good: by the relay during an attempt (give the attempt), or
+   * by a later report (give only the message). With `suppress`, the recipient
+   * joins the workspace's suppression list (`hard_bounce`) in the same transaction.
+   */
+  bounce(
+    target: Attempt | { messageId: string },
+    detail: Record<string, unknown>,
+    { suppress = false }: { suppress?: boolean } = {},
+  ): Promise<MessageEvent | null> {
+    return this.enterSuppressing('bounce', target, detail, suppress ? 'hard_bounce' : null);
+  }
+
+  /** A complaint about a sent message; with `suppress`, the recipient joins the list (`complaint`) with it. */
+  complain(
+    messageId: string,
+    detail: Record<string, unknown>,
+    { suppress = false }: { suppress?: boolean } = {},
+  ): Promise<MessageEvent | null> {
+    return this.enterSuppressing('complain', { messageId }, detail, suppress ? 'complaint' : null);
+  }
+
+  /** A scheduled message whose time has come: handed to delivery. */
+  release(messageId: string): Promise<MessageEvent | null> {
+    return this.enter('release', { messageId }, {});
+  }
+
+  /** One conditional UPDATE, so it can never race a release into both canceling and sending. */
+  cancel(workspaceId: string, messageId: string): Promise<MessageEvent | null> {
+    return this.enter('cancel', { messageId, workspaceId }, {});
+  }
+
+  /**
+   * Releases a suppressed or failed message: `pending` again, with its
+   * attempt count restarted (DELIVERY_MAX_ATTEMPTS applies afresh) and its events kept.
+   */
+  retry(workspaceId: string, messageId: string): Promise<MessageEvent | null> {
+    return this.enter('retry', { messageId, workspaceId }, { retry: true }, { restart: true });
+  }
+
+  /** A delay report: a `delayed` event, the status unchanged. */
+  async recordDelay(messageId: string, detail: Record<string, unknown>): Promise<MessageEvent | null> {
+    const row = await this.sql.one<Record<string, unknown>>(
+      NOTE,
+      [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail)],
+      'lifecycle-note',
+    );
+    return row ? toEvent(row) : null;
+  }
+
+  /** Whether an attempt ended in `status` (a write whose answer was lost may have committed). */
+  async endedAs({ messageId, attempt }: Attempt, status: MessageStatus): Promise<boolean> {
+    const row = await this.sql.one(`SELECT 1 FROM messages WHERE id = $1 AND attempts = $2 AND status = $3`, [
+      messageId,
+      attempt,
+      status,
+    ]);
+    return row !== null;
+  }
+
+  private async enter(
+    name: TransitionName,
+    target: Target,
+    detail: Record<string, unknown>,
+    options: { nextAttemptAt?: Date; restart?: boolean } = {},
+  ): Promise<MessageEvent | null> {
+    return (await this.move(name, target, detail, options))?.event ?? null;
+  }
+
+  /** Bounce or complaint, and the suppression it may bring: each module writes its own table, in one transaction. */
+  private async enterSuppressing(
+    name: 'bounce' | 'complain',
+    target: Target,
+    detail: Record<string, unknown>,
+    reason: SuppressionReason | null,
+  ): Promise<MessageEvent | null> {
+    if (!reason) return this.enter(name, target, detail);
+    return this.sql.transaction(async (tx) => {
+      const moved = await this.move(name, target, detail, {}, tx);
+      if (moved) await this.suppressions.add(moved.workspaceId, moved.recipient, reason, tx);
+      return moved?.event ?? null;
+    });
+  }
+
+  private async move(
+    name: TransitionName,
+    { messageId, attempt, workspaceId }: Target,
+    detail: Record<string, unknown>,
+    { nextAttemptAt, restart = false }: { nextAttemptAt?: Date; restart?: boolean },
+    db: Queryable = this.sql,
+  ): Promise<Moved | null> {
+    const row = await db.one<Record<string, unknown>>(
+      MOVE,
+      [
+        messageId,
+        TRANSITIONS[name].to,
+        sources(name),
+        attempt ?? null,
+        workspaceId ?? null,
+        nextAttemptAt ?? null,
+        restart,
+        JSON.stringify(detail),
+      ],
+      'lifecycle-move',
+    );
+    if (!row) return null;
+    return {
+      event: toEvent(row),
+      workspaceId: row.workspace_id as string,
+      recipient: row.recipient as string,
+    };
+  }
+}
+
+function toEvent(row: Record<string, unknown>): MessageEvent {
+  return {
+    type: row.type as MessageEventType,
+    at: new Date(row.at as string | Date),
+    detail: row.detail as Record<string, unknown>,
+  };
+}

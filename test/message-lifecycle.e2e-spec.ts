@@ -1,0 +1,206 @@
+import { MessageLifecycle, MessageEvent } from '../src/modules/messages/message-lifecycle';
+import {
+  MESSAGE_STATUSES,
+  type MessageStatus,
+  TRANSITIONS,
+  type TransitionName,
+} from '../src/modules/messages/message-status';
+import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
+import { createSender, Sender } from './support/sending';
+
+/** The lifecycle's transitions on a real database: each one's guard is its row of TRANSITIONS. */
+describe('the message lifecycle', () => {
+  let t: TestApp;
+  let ws: Workspace;
+  let sender: Sender;
+  let lifecycle: MessageLifecycle;
+
+  beforeAll(async () => {
+    // API only: nothing delivers, so the tests alone move the messages.
+    t = await createTestApp({ APP_ROLE: 'api' });
+    ws = await createWorkspace(t);
+    sender = await createSender(t, ws);
+    lifecycle = t.app.get(MessageLifecycle);
+  });
+  afterAll(() => t.close());
+
+  const newMessage = async (to = 'life@example.test'): Promise<string> => {
+    const res = await ws
+      .api('post', '/v1/emails')
+      .send({ from: sender.email, to: [to], subject: 'Life', text: 'x' })
+      .expect(202);
+    return res.body.data.messages[0].uuid;
+  };
+  const put = (id: string, status: MessageStatus, attempts = 1) =>
+    t.db.query(`UPDATE messages SET status = $2, attempts = $3, lease_until = NULL WHERE id = $1`, [
+      id,
+      status,
+      attempts,
+    ]);
+  const state = async (id: string) => {
+    const { rows } = await t.db.query(
+      `SELECT status, attempts, next_attempt_at FROM messages WHERE id = $1`,
+      [id],
+    );
+    return rows[0] as { status: MessageStatus; attempts: number; next_attempt_at: Date | null };
+  };
+  const lastEvent = async (id: string) => {
+    const { rows } = await t.db.query(
+      `SELECT type, detail FROM message_events WHERE message_id = $1 ORDER BY id DESC LIMIT 1`,
+      [id],
+    );
+    return rows[0] as { type: string; detail: Record<string, unknown> };
+  };
+  const isSuppressed = async (email: string) =>
+    (
+      await t.db.query(`SELECT 1 FROM suppressions WHERE workspace_id = $1 AND email = $2`, [
+        ws.workspaceId,
+        email,
+      ])
+    ).rowCount === 1;
+
+  const detail = { attempt: 1, note: 'from the test' };
+  const apply: Record<Exclude<TransitionName, 'claim'>, (id: string) => Promise<MessageEvent | null>> = {
+    release: (id) => lifecycle.release(id),
+    cancel: (id) => lifecycle.cancel(ws.workspaceId, id),
+    markSent: (id) => lifecycle.markSent({ messageId: id, attempt: 1 }, detail),
+    defer: (id) => lifecycle.defer({ messageId: id, attempt: 1 }, detail, new Date(Date.now() + 60_000)),
+    bounce: (id) => lifecycle.bounce({ messageId: id }, detail),
+    fail: (id) => lifecycle.fail({ messageId: id, attempt: 1 }, detail),
+    suppress: (id) => lifecycle.suppress({ messageId: id, attempt: 1 }, detail),
+    complain: (id) => lifecycle.complain(id, detail),
+    recordDelay: (id) => lifecycle.recordDelay(id, detail),
+    retry: (id) => lifecycle.retry(ws.workspaceId, id),
+  };
+
+  it.each(Object.keys(apply) as (keyof typeof apply)[])(
+    '%s applies from its source statuses only, and records the event it answers',
+    async (name) => {
+      const id = await newMessage();
+      const { from, to } = TRANSITIONS[name];
+      for (const status of MESSAGE_STATUSES) {
+        await put(id, status);
+        const before = await lastEvent(id);
+        const event = await apply[name](id);
+        const after = await state(id);
+        if ((from as readonly MessageStatus[]).includes(status)) {
+          const type = to ?? 'delayed';
+          expect({ status, event: event?.type }).toEqual({ status, event: type });
+          expect(event!.at).toBeInstanceOf(Date);
+          expect(await lastEvent(id)).toEqual({ type, detail: event!.detail });
+          expect(after.status).toBe(to ?? status);
+        } else {
+          expect({ status, event }).toEqual({ status, event: null });
+          expect(after.status).toBe(status);
+          expect(await lastEvent(id)).toEqual(before);
+        }
+      }
+    },
+  );
+
+  it('ends an attempt only while the attempt holds the message', async () => {
+    const id = await newMessage();
+    await put(id, 'sending', 2);
+    expect(await lifecycle.markSent({ messageId: id, attempt: 1 }, detail)).toBeNull();
+    expect(await lifecycle.bounce({ messageId: id, attempt: 1 }, detail, { suppress: true })).toBeNull();
+    expect((await state(id)).status).toBe('sending');
+    expect(await isSuppressed('life@example.test')).toBe(false);
+    expect(await lifecycle.markSent({ messageId: id, attempt: 2 }, detail)).toMatchObject({ type: 'sent' });
+    expect(await lifecycle.endedAs({ messageId: id, attempt: 2 }, 'sent')).toBe(true);
+    expect(await lifecycle.endedAs({ messageId: id, attempt: 1 }, 'sent')).toBe(false);
+  });
+
+  it('acts for the workspace it is given only', async () => {
+    const id = await newMessage();
+    const other = await createWorkspace(t);
+    await put(id, 'failed');
+    expect(await lifecycle.retry(other.workspaceId, id)).toBeNull();
+    await put(id, 'scheduled');
+    expect(await lifecycle.cancel(other.workspaceId, id)).toBeNull();
+    expect((await state(id)).status).toBe('scheduled');
+  });
+
+  it('defers until a time, and a retry restarts the attempt count', async () => {
+    const id = await newMessage();
+    await put(id, 'sending', 3);
+    const at = new Date(Date.now() + 60_000);
+    await lifecycle.defer({ messageId: id, attempt: 3 }, detail, at);
+    expect((await state(id)).next_attempt_at?.getTime()).toBe(at.getTime());
+    await put(id, 'failed', 3);
+    expect(await lifecycle.retry(ws.workspaceId, id)).toMatchObject({
+      type: 'pending',
+      detail: { retry: true },
+    });
+    expect(await state(id)).toEqual({ status: 'pending', attempts: 0, next_attempt_at: null });
+  });
+
+  it('bounces and suppresses in one transaction: neither without the other', async () => {
+    const id = await newMessage('gone@example.test');
+    await put(id, 'sending');
+    await t.db.query(`
+      CREATE FUNCTION refuse_suppression() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected failure of the suppression insert'; END $$`);
+    await t.db.query(
+      `CREATE TRIGGER refuse_suppression BEFORE INSERT ON suppressions FOR EACH ROW EXECUTE FUNCTION refuse_suppression()`,
+    );
+    try {
+      await expect(
+        lifecycle.bounce({ messageId: id, attempt: 1 }, detail, { suppress: true }),
+      ).rejects.toThrow('injected failure');
+      expect((await state(id)).status).toBe('sending');
+      expect((await lastEvent(id)).type).not.toBe('bounced');
+    } finally {
+      await t.db.query(`DROP TRIGGER refuse_suppression ON suppressions`);
+      await t.db.query(`DROP FUNCTION refuse_suppression`);
+    }
+    expect(await lifecycle.bounce({ messageId: id, attempt: 1 }, detail, { suppress: true })).toMatchObject({
+      type: 'bounced',
+    });
+    expect((await state(id)).status).toBe('bounced');
+    expect(await isSuppressed('gone@example.test')).toBe(true);
+  });
+
+  it('claims a message once, a deferred one when due, and takes over an expired lease as recovered', async () => {
+    const id = await newMessage('claimed@example.test');
+    const claim = await lifecycle.claim(id, 60_000, 3);
+    expect(claim).toMatchObject({
+      kind: 'claimed',
+      event: { type: 'sending', detail: { attempt: 1 } },
+      message: { messageId: id, attempt: 1, recipient: 'claimed@example.test', subject: 'Life', test: false },
+    });
+    expect(await lifecycle.claim(id, 60_000, 3)).toBeNull();
+
+    await t.db.query(
+      `UPDATE messages SET status = 'deferred', next_attempt_at = now() + interval '1 hour' WHERE id = $1`,
+      [id],
+    );
+    expect(await lifecycle.claim(id, 60_000, 3)).toBeNull();
+    await t.db.query(`UPDATE messages SET next_attempt_at = now() WHERE id = $1`, [id]);
+    expect(await lifecycle.claim(id, 60_000, 3)).toMatchObject({ kind: 'claimed', message: { attempt: 2 } });
+
+    await t.db.query(`UPDATE messages SET lease_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(await lifecycle.claim(id, 60_000, 3)).toMatchObject({
+      kind: 'claimed',
+      event: { detail: { attempt: 3, recovered: true } },
+    });
+    await t.db.query(`UPDATE messages SET lease_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(await lifecycle.claim(id, 60_000, 3)).toMatchObject({
+      kind: 'abandoned',
+      event: { type: 'failed' },
+    });
+    expect((await state(id)).status).toBe('failed');
+    for (const status of MESSAGE_STATUSES.filter((s) => !['pending', 'deferred', 'sending'].includes(s))) {
+      await put(id, status);
+      expect({ status, claim: await lifecycle.claim(id, 60_000, 3) }).toEqual({ status, claim: null });
+    }
+  });
+
+  it('renews the lease of the attempt that holds it only', async () => {
+    const id = await newMessage();
+    await put(id, 'sending', 1);
+    expect(await lifecycle.renewLease({ messageId: id, attempt: 1 }, 60_000)).toBe(true);
+    expect(await lifecycle.renewLease({ messageId: id, attempt: 2 }, 60_000)).toBe(false);
+    await put(id, 'sent', 1);
+    expect(await lifecycle.renewLease({ messageId: id, attempt: 1 }, 60_000)).toBe(false);
+  });
+});
