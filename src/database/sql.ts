@@ -1,25 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/**
- * Plain parameterized SQL on TypeORM's own pg pool, for hot paths where one
- * hand-written statement (often a CTE doing several writes at once) beats
- * several ORM round trips. Always returns rows, whatever the statement.
- */
-@Injectable()
-export class Sql {
-  private readonly pool: Pool;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
-  }
+/** Statements on one connection: the pool, or a transaction's client. */
+export class SqlRunner {
+  constructor(private readonly db: Pool | PoolClient) {}
 
   /** `name` makes it a prepared statement: parsed and planned once per connection. */
   async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
-    return (await this.pool.query<T>({ text, values: params, name })).rows;
+    return (await this.db.query<T>({ text, values: params, name })).rows;
   }
 
   async one<T extends QueryResultRow>(
@@ -32,6 +23,43 @@ export class Sql {
 
   /** Runs a statement and answers how many rows it touched. */
   async exec(text: string, params: unknown[] = [], name?: string): Promise<number> {
-    return (await this.pool.query({ text, values: params, name })).rowCount ?? 0;
+    return (await this.db.query({ text, values: params, name })).rowCount ?? 0;
+  }
+}
+
+/**
+ * Plain parameterized SQL on TypeORM's own pg pool, for hot paths where one
+ * hand-written statement (often a CTE doing several writes at once) beats
+ * several ORM round trips. Always returns rows, whatever the statement.
+ */
+@Injectable()
+export class Sql extends SqlRunner {
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    const pool = (dataSource.driver as PostgresDriver).master as Pool;
+    super(pool);
+    this.pool = pool;
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed when it
+   * resolves, rolled back when it throws. A connection that cannot even roll
+   * back (it was lost) is closed rather than reused.
+   */
+  async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(new SqlRunner(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { Foundation1764150000000 } from './1764150000000-Foundation';
 import { DomainsAddressesContacts1764150100000 } from './1764150100000-DomainsAddressesContacts';
 import { Messages1764150200000 } from './1764150200000-Messages';
 import { IdempotencyOwner1764150300000 } from './1764150300000-IdempotencyOwner';
+import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   DomainsAddressesContacts1764150100000,
   Messages1764150200000,
   IdempotencyOwner1764150300000,
+  SendPipeline1764150400000,
 ];

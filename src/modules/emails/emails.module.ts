@@ -8,7 +8,7 @@ import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
 import { SendingAllowedGuard } from './sending-allowed.guard';
 
-/** The front door: POST /v1/emails. */
+/** The front door: POST /v1/emails and /v1/emails/batch. */
 @Module({
   imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
   controllers: [EmailsController],

@@ -1,5 +1,9 @@
-/** Every status a message can be in; each one entered is recorded as an event of that type. */
+/**
+ * Every status a message can be in (SPEC §8); each one entered is recorded as
+ * an event of that type. messages.status is checked against the same list.
+ */
 export const MESSAGE_STATUSES = [
+  'scheduled',
   'pending',
   'sending',
   'sent',
@@ -7,6 +11,8 @@ export const MESSAGE_STATUSES = [
   'bounced',
   'failed',
   'suppressed',
+  'canceled',
+  'complained',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 

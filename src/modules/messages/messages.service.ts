@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { decodeCursor, isUuid, NotFoundError, Page, toPage } from '@app/common';
 import { Sql } from '../../database/sql';
-import { ListMessagesQueryDto, MessageDto, MessageEventDto, MessageSummaryDto } from './dto/message.dto';
+import {
+  ListMessagesQueryDto,
+  MessageAttachmentDto,
+  MessageDto,
+  MessageEventDto,
+  MessageSummaryDto,
+} from './dto/message.dto';
 
 interface MessageRow {
   id: string;
@@ -13,9 +19,13 @@ interface MessageRow {
   tag: string | null;
   contact_id: string | null;
   created_at: Date;
+  scheduled_at: Date | null;
+  source: MessageSummaryDto['source'];
+  test: boolean;
 }
 
-const SUMMARY_COLUMNS = `m.id, m.recipient, m.type, m.from_email, r.subject, m.status, m.tag, m.contact_id, m.created_at`;
+const SUMMARY_COLUMNS = `m.id, m.recipient, m.type, m.from_email, r.subject, m.status, m.tag, m.contact_id, m.created_at,
+  m.scheduled_at, r.source, r.test`;
 
 function toSummary(row: MessageRow): MessageSummaryDto {
   return {
@@ -28,18 +38,30 @@ function toSummary(row: MessageRow): MessageSummaryDto {
     tag: row.tag,
     contact_id: row.contact_id,
     created_at: row.created_at,
+    scheduled_at: row.scheduled_at,
+    source: row.source,
+    test: row.test,
   };
 }
 
-/** Reading messages back: one message with its events, or a filtered list. */
+/**
+ * Reading messages back: one message with its attachments (names, types and
+ * sizes; never the bytes) and events, or a filtered list (which never touches
+ * the attachments).
+ */
 @Injectable()
 export class MessagesService {
   constructor(private readonly sql: Sql) {}
 
   async get(workspaceId: string, uuid: string): Promise<MessageDto> {
     if (!isUuid(uuid)) throw new NotFoundError('Message');
-    const row = await this.sql.one<MessageRow & { events: MessageEventDto[] }>(
+    const row = await this.sql.one<
+      MessageRow & { attachments: MessageAttachmentDto[]; events: MessageEventDto[] }
+    >(
       `SELECT ${SUMMARY_COLUMNS},
+              COALESCE((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
+                                                          'size', a.size) ORDER BY a.position)
+                          FROM email_attachments a WHERE a.request_id = m.request_id), '[]') AS attachments,
               COALESCE((SELECT json_agg(json_build_object('type', e.type, 'at', e.at, 'detail', e.detail) ORDER BY e.id)
                           FROM message_events e WHERE e.message_id = m.id), '[]') AS events
          FROM messages m JOIN email_requests r ON r.id = m.request_id
@@ -47,7 +69,7 @@ export class MessagesService {
       [uuid, workspaceId],
     );
     if (!row) throw new NotFoundError('Message');
-    return { ...toSummary(row), events: row.events };
+    return { ...toSummary(row), attachments: row.attachments, events: row.events };
   }
 
   async list(workspaceId: string, query: ListMessagesQueryDto): Promise<Page<MessageSummaryDto>> {
