@@ -50,6 +50,9 @@ export class Sql extends SqlRunner {
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection lost between two statements fails the next one; it must not also crash the process.
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(new SqlRunner(client));
@@ -59,6 +62,7 @@ export class Sql extends SqlRunner {
       await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -92,9 +92,17 @@ describe('contentSize', () => {
       text: 'x'.repeat(10),
       html: 'h'.repeat(5),
       headers: { Ab: 'cd' },
-      attachments: [{ filename: 'a.txt', contentType: 'text/plain', contentId: null, content: Buffer.alloc(7) }],
+      attachments: [
+        { filename: 'a.txt', contentType: 'text/plain', contentId: null, content: Buffer.alloc(7) },
+      ],
     });
-    const call: Call = { id: 'c', workspaceId: 'ws-1', sends: [send, send], idempotencyKey: null, batch: true };
+    const call: Call = {
+      id: 'c',
+      workspaceId: 'ws-1',
+      sends: [send, send],
+      idempotencyKey: null,
+      batch: true,
+    };
     expect(contentSize(call)).toBe(2 * (1 + 10 + 5 + 4 + 'a@x.test'.length + 'b@x.test'.length + 14));
   });
 });

@@ -57,6 +57,13 @@ interface PreparedCall {
   results: AcceptedEmailDto[];
 }
 
+/** Rolls back a write whose calls include some that lost their keys to a retry. */
+class KeysLost extends Error {
+  constructor(readonly calls: PreparedCall[]) {
+    super('Idempotency keys were taken over');
+  }
+}
+
 /**
  * Accepts sends (SPEC §7, §10): accept() takes the commands of one call,
  * already through the body rules (send-rules.ts), checks their senders
@@ -68,8 +75,7 @@ interface PreparedCall {
  * (AUTH_CACHE_TTL_MS; delivery checks the sender again), and concurrent calls
  * are written by group commit: one contacts lookup, one insert statement and
  * one Redis call serve every call of a flush (with idempotency keys, the
- * flush is one transaction: lock the keys still owned, insert, complete the
- * keys). A call is indivisible: a value the database refuses fails only its
+ * flush is one transaction: insert, complete the keys, commit). A call is indivisible: a value the database refuses fails only its
  * own call (422); a lost connection fails the flush (503) after one repeat,
  * which the ids planned up front make safe.
  */
@@ -219,39 +225,50 @@ export class EmailsService {
       if (!isConnectionLost(error)) throw error;
       await this.write(prepared);
       const stored = await this.messages.storedRequests(prepared.map(({ requests }) => requests[0].id));
-      return new Set(prepared.filter(({ requests }) => stored.has(requests[0].id)).map(({ call }) => call.id));
+      return new Set(
+        prepared.filter(({ requests }) => stored.has(requests[0].id)).map(({ call }) => call.id),
+      );
     }
   }
 
   /**
-   * One transaction: the messages of every call whose key (if any) its owner
-   * still holds, and those keys completed with the calls' answers. Without
-   * keys, that is the one insert statement alone.
+   * One transaction: the messages of every call, and the keys of the calls
+   * that have one completed with their answers. Should a call have lost its
+   * key to a retry meanwhile, the transaction is rolled back and written
+   * again without that call. Without keys, this is the one insert statement.
+   * (The work is inserted before the keys are touched, so a call waiting for
+   * the insert holds no lock on its key.)
    */
   private async write(prepared: PreparedCall[]): Promise<Set<string>> {
-    const all = (calls: PreparedCall[]) => calls.flatMap(({ requests }) => requests);
+    const requests = prepared.flatMap((p) => p.requests);
     const keyed = prepared.filter(({ call }) => call.idempotencyKey);
     if (keyed.length === 0) {
-      await this.messages.insertRequests(this.sql, all(prepared));
+      await this.messages.insertRequests(this.sql, requests);
       return new Set(prepared.map(({ call }) => call.id));
     }
-    const held = ({ call }: PreparedCall) => ({
-      workspaceId: call.workspaceId,
-      key: call.idempotencyKey as string,
-      owner: call.id,
-    });
-    return this.sql.transaction(async (tx) => {
-      const owned = await this.idempotency.lockOwned(tx, keyed.map(held));
-      const storing = prepared.filter(({ call }) => !call.idempotencyKey || owned.has(call.id));
-      await this.messages.insertRequests(tx, all(storing));
-      await this.idempotency.complete(
-        tx,
-        storing
-          .filter(({ call }) => call.idempotencyKey)
-          .map((p) => ({ ...held(p), response: p.call.batch ? p.results : p.results[0] })),
-      );
-      return new Set(storing.map(({ call }) => call.id));
-    });
+    const lost: PreparedCall[] = await this.sql
+      .transaction(async (tx) => {
+        await this.messages.insertRequests(tx, requests);
+        const owned = await this.idempotency.complete(
+          tx,
+          keyed.map(({ call, results }) => ({
+            workspaceId: call.workspaceId,
+            key: call.idempotencyKey as string,
+            owner: call.id,
+            response: call.batch ? results : results[0],
+          })),
+        );
+        const notOwned = keyed.filter(({ call }) => !owned.has(call.id));
+        if (notOwned.length > 0) throw new KeysLost(notOwned);
+        return [];
+      })
+      .catch((error: unknown) => {
+        if (error instanceof KeysLost) return error.calls;
+        throw error;
+      });
+    return lost.length === 0
+      ? new Set(prepared.map(({ call }) => call.id))
+      : this.write(prepared.filter((p) => !lost.includes(p)));
   }
 }
 

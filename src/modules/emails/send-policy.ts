@@ -12,7 +12,9 @@ export const SMTP_FEATURE = 'smtp.enabled';
  * Steps 2 and 3: the workspace owner has SMTP access, and a verified email.
  * Answers why not, or null when the workspace may send.
  */
-export function sendingRefusal(owner: Pick<AuthContext['owner'], 'emailVerified' | 'features'>): AppError | null {
+export function sendingRefusal(
+  owner: Pick<AuthContext['owner'], 'emailVerified' | 'features'>,
+): AppError | null {
   if (owner.features[SMTP_FEATURE] !== true) {
     return new ForbiddenError('upgrade_needed', 'Sending email needs a plan with SMTP access', {
       feature: SMTP_FEATURE,

@@ -256,7 +256,8 @@ function checkHeaders(p: Problems, value: unknown): { headers: Record<string, st
     const maxLength = lower === TAG_HEADER ? MAX_TAG_LENGTH : MAX_HEADER_VALUE_LENGTH;
     if (!/^[A-Za-z0-9-]{1,100}$/.test(name)) at('header names may contain only letters, digits and hyphens');
     else if (RESERVED_HEADERS.has(lower)) at('header is set by Leadpush and cannot be given');
-    else if (prefix && lower !== TAG_HEADER) at(`headers starting with ${name.slice(0, prefix.length)} are reserved`);
+    else if (prefix && lower !== TAG_HEADER)
+      at(`headers starting with ${name.slice(0, prefix.length)} are reserved`);
     else if (typeof headerValue !== 'string') at('header value must be a string');
     else if (/[\r\n]/.test(headerValue)) at('header value must not contain line breaks');
     else if (headerValue.length > maxLength) at(`header value must be at most ${maxLength} characters`);
@@ -346,8 +347,10 @@ function checkScheduledAt(p: Problems, value: unknown, now: Date): Date | null {
 export function checkSend(input: unknown, now: Date, prefix = ''): Checked<SendDraft> {
   const p = new Problems(prefix);
   if (!isObject(input)) {
-    p.add(prefix ? prefix.replace(/\.$/, '') : 'body', 'must be a JSON object');
-    return { ok: false, errors: p.errors };
+    return {
+      ok: false,
+      errors: [{ field: prefix ? prefix.replace(/\.$/, '') : 'body', message: 'must be a JSON object' }],
+    };
   }
   for (const key of Object.keys(input)) {
     if (!FIELDS.has(key)) p.add(key, `property ${key} should not exist`);
@@ -362,7 +365,8 @@ export function checkSend(input: unknown, now: Date, prefix = ''): Checked<SendD
     bcc = checkAddressList(p, 'bcc', input.bcc);
   });
   const recipients = listsValid ? planRecipients(to, bcc) : [];
-  if (listsValid && recipients.length === 0) p.add('to', 'at least one recipient is required across to and bcc');
+  if (listsValid && recipients.length === 0)
+    p.add('to', 'at least one recipient is required across to and bcc');
   if (recipients.length > MAX_RECIPIENTS) {
     p.add('to', `at most ${MAX_RECIPIENTS} unique recipients are allowed across to and bcc`);
   }

@@ -52,9 +52,9 @@ export function idempotentRequest(key: string, request: unknown): IdempotentRequ
  * Idempotency-Key handling, per workspace; this module alone reads and writes
  * idempotency_keys. begin() claims the key for an owner (the id of a call)
  * or says what the earlier call with it did. The call's work is stored in a
- * transaction that first locks the keys its owners still hold (lockOwned),
- * stores only their work, and completes them with their answers (complete),
- * so "work done" and "answer remembered" commit together, once. While a request runs, its key is refreshed every
+ * transaction that then completes its key with the answer (complete), and
+ * commits only if the call still owned it, so "work done" and "answer
+ * remembered" commit together, once. While a request runs, its key is refreshed every
  * KEEP_ALIVE_MS, so a retry cannot take over the key of a request that is
  * only waiting (e.g. in the group-commit queue); and if one ever does (the
  * instance was cut off from the database), the first request can no longer
@@ -132,31 +132,18 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * In the transaction storing the calls' work: locks the keys still held
-   * (`in_progress`) by their owners, and answers those owners. A call whose
-   * key was taken over by a retry is not among them and must store nothing.
+   * In the transaction that stored the calls' work, after it: the keys still
+   * held (`in_progress`) by their owners remember their answers. Answers
+   * those owners; a call whose key was taken over by a retry is not among
+   * them, and its work must not commit.
    */
-  async lockOwned(tx: SqlRunner, held: HeldKey[]): Promise<Set<string>> {
+  async complete(tx: SqlRunner, done: (HeldKey & { response: unknown })[]): Promise<Set<string>> {
     const rows = await tx.rows<{ owner: string }>(
-      `SELECT k.owner FROM idempotency_keys k
-         JOIN unnest($1::uuid[], $2::text[], $3::uuid[]) AS h(workspace_id, key, owner)
-           ON k.workspace_id = h.workspace_id AND k.key = h.key AND k.owner = h.owner
-        WHERE k.status = 'in_progress'
-          FOR UPDATE OF k`,
-      [held.map((h) => h.workspaceId), held.map((h) => h.key), held.map((h) => h.owner)],
-      'idempotency-lock-owned',
-    );
-    return new Set(rows.map((r) => r.owner));
-  }
-
-  /** In the same transaction, after the work: the keys locked by lockOwned remember their answers. */
-  async complete(tx: SqlRunner, done: (HeldKey & { response: unknown })[]): Promise<void> {
-    if (done.length === 0) return;
-    await tx.exec(
       `UPDATE idempotency_keys k SET status = 'done', response = d.response::jsonb, updated_at = now()
          FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS d(workspace_id, key, owner, response)
         WHERE k.workspace_id = d.workspace_id AND k.key = d.key AND k.owner = d.owner
-          AND k.status = 'in_progress'`,
+          AND k.status = 'in_progress'
+       RETURNING k.owner`,
       [
         done.map((d) => d.workspaceId),
         done.map((d) => d.key),
@@ -165,6 +152,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       ],
       'idempotency-complete',
     );
+    return new Set(rows.map((r) => r.owner));
   }
 
   /** The call of `owner` ended; its key was completed (or not) by the transaction that stored its work. */
