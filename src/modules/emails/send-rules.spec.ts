@@ -113,6 +113,32 @@ describe('checkSend', () => {
     expect(fieldsOf({ ...valid, ...extra })).toEqual(fields);
   });
 
+  it('reserves every name under Content-, Resent-, ARC- and X-Leadpush-, except the tag, and says which prefix', () => {
+    const checked = checkSend(
+      {
+        ...valid,
+        headers: { 'Content-Disposition': 'x', 'CONTENT-ID': 'x', 'X-Leadpush-Tag': 'a', 'ARC-Seal': 'x' },
+      },
+      now,
+    );
+    expect(checked.ok ? [] : checked.errors).toEqual([
+      { field: 'headers.Content-Disposition', message: 'headers starting with Content- are reserved' },
+      { field: 'headers.CONTENT-ID', message: 'headers starting with CONTENT- are reserved' },
+      { field: 'headers.ARC-Seal', message: 'headers starting with ARC- are reserved' },
+    ]);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`X-H${i}`, 'v']));
+    expect(fieldsOf({ ...valid, headers: many })).toEqual(['headers']);
+  });
+
+  it('validates addresses as they are stored: lower-cased İ grows past 254 characters', () => {
+    const address = `${'İ'.repeat(21)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(40)}.test`;
+    expect(fieldsOf({ ...valid, from: address, to: ['ok@x.test', address], reply_to: address })).toEqual([
+      'from',
+      'to[1]',
+      'reply_to',
+    ]);
+  });
+
   it('names every failing field at once', () => {
     expect(
       fieldsOf({ from: 'bad', subject: '', to: ['x'], headers: { Subject: 'x' }, cc: [] }).sort(),
