@@ -13,6 +13,7 @@ import { Domain } from './entities/domain.entity';
  * Sending domains (DKIM keys, DNS verification) and the sender addresses on
  * them. Other modules use AddressesService.findSendable / exists and
  * DomainsService.getSigningKey.
+ * Tables it owns: domains, addresses.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Domain, Address])],

@@ -6,6 +6,7 @@ import { MessagesService } from './messages.service';
 /**
  * Messages and their events: storage of accepted requests, the delivery state
  * machine (MessagesRepository) and the read API.
+ * Tables it owns: email_requests, messages, message_events, email_attachments.
  */
 @Module({
   controllers: [MessagesController],
