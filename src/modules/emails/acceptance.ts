@@ -29,7 +29,10 @@ export interface Call {
   batch: boolean;
 }
 
-/** Characters of the content a call stores (attachment bytes count twice: hex on the wire): what its statement and its wait cost. */
+/**
+ * Characters of the content a call stores (an attachment's bytes twice: they
+ * travel as hex): what its statement and its wait cost.
+ */
 export function contentSize({ sends }: Call): number {
   let size = 0;
   for (const { command, recipients } of sends) {

@@ -75,9 +75,10 @@ class KeysLost extends Error {
  * (AUTH_CACHE_TTL_MS; delivery checks the sender again), and concurrent calls
  * are written by group commit: one contacts lookup, one insert statement and
  * one Redis call serve every call of a flush (with idempotency keys, the
- * flush is one transaction: insert, complete the keys, commit). A call is indivisible: a value the database refuses fails only its
- * own call (422); a lost connection fails the flush (503) after one repeat,
- * which the ids planned up front make safe.
+ * flush is one transaction: insert, complete the keys, commit). A call is
+ * indivisible: a value the database refuses fails only its own call (422);
+ * a lost connection fails the flush (503) after one repeat, which the ids
+ * planned up front make safe.
  */
 @Injectable()
 export class EmailsService {
