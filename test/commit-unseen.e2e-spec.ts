@@ -13,8 +13,9 @@ import { createSender, Sender } from './support/sending';
 /**
  * The database connection failing while sends are stored, through a proxy
  * between the app and PostgreSQL: an outage, or a cut right after the
- * batched insert committed (its final command is the UPDATE of
- * idempotency_keys), so the app gets an error for work that is stored.
+ * batched insert committed (without a key, the insert statement alone; with
+ * one, the COMMIT of the transaction that also completes the key), so the
+ * app gets an error for work that is stored.
  */
 describe('the database connection failing while sends are stored', () => {
   const databaseUrl = newDatabaseUrl('cut');
@@ -33,7 +34,7 @@ describe('the database connection failing while sends are stored', () => {
     await db.connect();
     ws = await createWorkspace(t);
     sender = await createSender(t, ws);
-    // Warm the caches, so the insert is the only UPDATE of the next send.
+    // Warm the caches, so the insert is the only INSERT of the next send without a key.
     await send('warm-up', 'warm').expect(202);
   });
   afterAll(async () => {
@@ -63,7 +64,7 @@ describe('the database connection failing while sends are stored', () => {
     'a batch insert that commits but reports an error, %s: answers 202 with the stored messages, one per recipient, no duplicates',
     async (_, prefix, key) => {
       const cutsBefore = proxy.cuts();
-      proxy.cutAfterCommit(/^UPDATE/);
+      proxy.cutAfterCommit(key ? /^COMMIT/ : /^INSERT/);
       const res = await send(`unseen ${prefix}`, prefix, key).expect(202);
       expect(proxy.cuts()).toBe(cutsBefore + 1);
 

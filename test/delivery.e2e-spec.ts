@@ -412,6 +412,9 @@ describe('delivery', () => {
         tag: 'listing',
         contact_id: null,
         created_at: expect.any(String),
+        scheduled_at: null,
+        source: 'api',
+        test: false,
       });
 
       const byRecipient = await ws.api('get', '/v1/messages?recipient=LIST2@example.test').expect(200);

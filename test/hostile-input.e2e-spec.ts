@@ -96,9 +96,10 @@ describe('hostile input never gets a 5xx', () => {
     [
       'POST',
       '/v1/emails',
-      ['from', 'to', 'bcc', 'subject', 'html', 'text', 'reply_to', 'headers'],
+      ['from', 'to', 'bcc', 'subject', 'html', 'text', 'reply_to', 'headers', 'attachments', 'scheduled_at'],
       'workspace',
     ],
+    ['POST', '/v1/emails/batch', ['emails'], 'workspace'],
     ['POST', '/v1/domains', ['name'], 'workspace'],
     ['POST', '/v1/addresses', ['email', 'name'], 'workspace'],
     ['POST', '/v1/contacts', ['email', 'first_name', 'last_name', 'delivery_address_id'], 'workspace'],

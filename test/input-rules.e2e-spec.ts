@@ -107,6 +107,28 @@ describe('input rules on every route', () => {
         html: '<p>Hi</p>',
         text: 'Hi',
         headers: { 'X-Custom': 'value', 'X-Leadpush-Tag': 'welcome' },
+        attachments: [
+          { filename: 'notes.txt', content: 'aGk=', content_type: 'text/plain', content_id: 'n1' },
+        ],
+        scheduled_at: '2020-01-01T00:00:00Z',
+      },
+    ],
+    [
+      'POST',
+      '/v1/emails/batch',
+      'workspace',
+      {
+        emails: [
+          { from: sender.email, to: ['someone@example.test'], subject: 'One', text: 'Hi' },
+          {
+            from: sender.email,
+            bcc: ['audit@example.test'],
+            subject: 'Two',
+            html: '<p>Hi</p>',
+            headers: { 'X-Custom': 'value' },
+            attachments: [{ filename: 'a.txt', content: 'aGk=' }],
+          },
+        ],
       },
     ],
     ['POST', '/v1/domains', 'workspace', { name: 'fresh.example.test' }],

@@ -4,28 +4,13 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/** What runs statements: the pool (each statement on its own) or one transaction. */
-export interface Queryable {
-  rows<T extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<T[]>;
-  one<T extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<T | null>;
-}
-
-/**
- * Plain parameterized SQL on TypeORM's own pg pool, for hot paths where one
- * hand-written statement (often a CTE doing several writes at once) beats
- * several ORM round trips. Always returns rows, whatever the statement.
- */
-@Injectable()
-export class Sql implements Queryable {
-  private readonly pool: Pool;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
-  }
+/** Statements on one connection: the pool, or a transaction's client. */
+export class SqlRunner {
+  constructor(private readonly db: Pool | PoolClient) {}
 
   /** `name` makes it a prepared statement: parsed and planned once per connection. */
   async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
-    return (await this.pool.query<T>({ text, values: params, name })).rows;
+    return (await this.db.query<T>({ text, values: params, name })).rows;
   }
 
   async one<T extends QueryResultRow>(
@@ -38,48 +23,47 @@ export class Sql implements Queryable {
 
   /** Runs a statement and answers how many rows it touched. */
   async exec(text: string, params: unknown[] = [], name?: string): Promise<number> {
-    return (await this.pool.query({ text, values: params, name })).rowCount ?? 0;
-  }
-
-  /**
-   * Runs `work` in one transaction on one connection (for what must share a
-   * session, such as a transaction-scoped advisory lock): committed when it
-   * resolves, rolled back when it throws.
-   */
-  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    // A checked-out connection that drops emits 'error' besides failing its query: the query reports it.
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(new Transaction(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
-    } finally {
-      client.off('error', ignore);
-      client.release(broken);
-    }
+    return (await this.db.query({ text, values: params, name })).rowCount ?? 0;
   }
 }
 
-/** The statements of one transaction (see Sql.transaction). */
-export class Transaction implements Queryable {
-  constructor(private readonly client: PoolClient) {}
+/**
+ * Plain parameterized SQL on TypeORM's own pg pool, for hot paths where one
+ * hand-written statement (often a CTE doing several writes at once) beats
+ * several ORM round trips. Always returns rows, whatever the statement.
+ */
+@Injectable()
+export class Sql extends SqlRunner {
+  private readonly pool: Pool;
 
-  async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
-    return (await this.client.query<T>({ text, values: params, name })).rows;
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    const pool = (dataSource.driver as PostgresDriver).master as Pool;
+    super(pool);
+    this.pool = pool;
   }
 
-  async one<T extends QueryResultRow>(
-    text: string,
-    params: unknown[] = [],
-    name?: string,
-  ): Promise<T | null> {
-    return (await this.rows<T>(text, params, name))[0] ?? null;
+  /**
+   * Runs `work` in one transaction on one connection: committed when it
+   * resolves, rolled back when it throws. A connection that cannot even roll
+   * back (it was lost) is closed rather than reused.
+   */
+  async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // A connection lost between two statements fails the next one; it must not also crash the process.
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await work(new SqlRunner(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
   }
 }

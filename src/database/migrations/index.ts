@@ -3,6 +3,7 @@ import { DomainsAddressesContacts1764150100000 } from './1764150100000-DomainsAd
 import { Messages1764150200000 } from './1764150200000-Messages';
 import { IdempotencyOwner1764150300000 } from './1764150300000-IdempotencyOwner';
 import { SweepIndex1764150350000 } from './1764150350000-SweepIndex';
+import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 import { ApiKeyMode1764150450000 } from './1764150450000-ApiKeyMode';
 
 /** Every migration, in order. A new migration is added here as well. */
@@ -12,5 +13,6 @@ export const migrations = [
   Messages1764150200000,
   IdempotencyOwner1764150300000,
   SweepIndex1764150350000,
+  SendPipeline1764150400000,
   ApiKeyMode1764150450000,
 ];

@@ -14,6 +14,7 @@ import { Domain } from './entities/domain.entity';
  * them. Other modules use AddressesService.findSendable (findSendableCached
  * on hot paths) / exists and DomainsService.getSigningKey; the caches behind
  * them are kept here, so this module forgets what it changes.
+ * Tables it owns: domains, addresses.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Domain, Address])],

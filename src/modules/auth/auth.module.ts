@@ -13,6 +13,7 @@ import { UsersService } from './users.service';
 /**
  * Users, workspaces, API keys and the operator API. Global so every feature
  * controller can use ApiKeyGuard / AdminGuard.
+ * Tables it owns (no other module reads or writes them): users, workspaces, api_keys.
  */
 @Global()
 @Module({

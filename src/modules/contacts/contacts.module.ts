@@ -5,7 +5,10 @@ import { ContactsController } from './contacts.controller';
 import { ContactsService } from './contacts.service';
 import { Contact } from './entities/contact.entity';
 
-/** Contacts and their delivery routes. The sending path uses ContactsService.findRecipients. */
+/**
+ * Contacts and their delivery routes. The sending path uses ContactsService.findRecipients.
+ * Tables it owns: contacts.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Contact]), AddressesModule],
   controllers: [ContactsController],

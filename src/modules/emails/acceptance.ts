@@ -1,41 +1,62 @@
 import type { SenderAddress } from '../addresses/sender-address';
 import type { Recipient as Contact } from '../contacts/contacts.service';
 import type { AcceptedRequest } from '../messages/messages.repository';
-import { AcceptedEmailDto, SendEmailDto, TAG_HEADER } from './dto/send-email.dto';
-import { Recipient, splitTag } from './recipients';
+import type { AcceptedEmailDto } from './dto/send-email.dto';
+import type { Recipient, SendCommand } from './send-command';
 
-/** A request to store, with the ids of its work given once, before anything is tried. */
-export interface Acceptance {
-  /** The email request's id, also the owner of its idempotency key. */
+/** One command to store, with the ids of its work given once, before anything is tried. */
+export interface PlannedSend {
+  /** The email request's id. */
+  id: string;
+  command: SendCommand;
+  recipients: (Recipient & { id: string })[];
+  /** The sendable address `command.from` names. */
+  sender: SenderAddress;
+}
+
+/**
+ * One call of accept(): its commands are stored together or not at all, and
+ * its idempotency key (one for the whole call) is owned by the call's id.
+ */
+export interface Call {
   id: string;
   workspaceId: string;
   /** The HTTP request's id, carried into job data for the logs. */
   requestId?: string;
-  dto: SendEmailDto;
-  recipients: (Recipient & { id: string })[];
-  sender: SenderAddress;
+  sends: PlannedSend[];
   idempotencyKey: string | null;
+  /** Whether the key remembers the answers as a list (a batch) or the one answer of a single send. */
+  batch: boolean;
 }
 
-/** Characters of the content a request stores: what its statement and its wait cost. */
-export function contentSize({ dto, recipients }: Acceptance): number {
-  let size = dto.subject.length + (dto.html?.length ?? 0) + (dto.text?.length ?? 0);
-  size += dto.reply_to?.length ?? 0;
-  for (const [name, value] of Object.entries(dto.headers ?? {})) size += name.length + value.length;
-  for (const { email } of recipients) size += email.length;
+/**
+ * Characters of the content a call stores (an attachment's bytes twice: they
+ * travel as hex): what its statement and its wait cost.
+ */
+export function contentSize({ sends }: Call): number {
+  let size = 0;
+  for (const { command, recipients } of sends) {
+    size += command.subject.length + (command.html?.length ?? 0) + (command.text?.length ?? 0);
+    size += command.replyTo?.length ?? 0;
+    for (const [name, value] of Object.entries(command.headers)) size += name.length + value.length;
+    for (const { email } of recipients) size += email.length;
+    for (const { content } of command.attachments) size += 2 * content.length;
+  }
   return size;
 }
 
 /**
- * The rows to store for a request and its answer, given the contact (if any)
- * of each of its recipients, in order: a linked contact whose route is
- * sendable is sent from that address, everyone else from the request's sender.
+ * The rows to store for a send and its answer, given the contact (if any) of
+ * each of its recipients, in order: a linked contact whose route is sendable
+ * is sent from that address, everyone else from the request's sender. A send
+ * scheduled after `now` is `scheduled`, any other `pending`.
  */
 export function toAcceptedRequest(
-  acceptance: Acceptance,
+  { id, command, recipients, sender }: PlannedSend,
   contacts: (Contact | null)[],
+  now: Date,
 ): { request: AcceptedRequest; result: AcceptedEmailDto } {
-  const { id, workspaceId, dto, recipients, sender, idempotencyKey } = acceptance;
+  const status = command.scheduledAt && command.scheduledAt > now ? 'scheduled' : 'pending';
   const messages = recipients.map(({ id: messageId, email, type }, i) => ({
     id: messageId,
     recipient: email,
@@ -51,23 +72,26 @@ export function toAcceptedRequest(
       recipient: m.recipient,
       type: m.type,
       from: m.fromEmail,
-      status: 'pending',
+      status,
     })),
   };
-  const { headers, tag } = splitTag(dto.headers, TAG_HEADER);
   const request: AcceptedRequest = {
     id,
-    workspaceId,
+    workspaceId: command.workspaceId,
+    source: command.source,
+    test: command.test,
     fromEmail: sender.email,
-    subject: dto.subject,
-    html: dto.html ?? null,
-    text: dto.text ?? null,
-    replyTo: dto.reply_to ?? null,
+    subject: command.subject,
+    html: command.html,
+    text: command.text,
+    replyTo: command.replyTo,
     toRecipients: recipients.filter((r) => r.type === 'to').map((r) => r.email),
-    headers,
-    tag,
+    headers: command.headers,
+    tag: command.tag,
+    attachments: command.attachments,
+    status,
+    scheduledAt: command.scheduledAt,
     messages,
-    idempotency: idempotencyKey ? { key: idempotencyKey, response: result } : null,
   };
   return { request, result };
 }

@@ -8,7 +8,11 @@ import { EmailsController } from './emails.controller';
 import { EmailsService } from './emails.service';
 import { SendingAllowedGuard } from './sending-allowed.guard';
 
-/** The front door: POST /v1/emails. */
+/**
+ * The front door: POST /v1/emails and /v1/emails/batch. HTTP body → send-rules.ts →
+ * SendCommand → EmailsService.accept → MessagesRepository (storage) and DeliveryProducer
+ * (queue). Owns no table: it writes through the messages and idempotency modules.
+ */
 @Module({
   imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
   controllers: [EmailsController],

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { ConflictError } from '@app/common';
-import { Sql } from '../../database/sql';
+import { Sql, SqlRunner } from '../../database/sql';
 
 /** How long a key remembers its answer. */
 const KEY_TTL = '24 hours';
@@ -18,8 +18,15 @@ const KEEP_ALIVE_MS = ABANDONED_AFTER_MS / 3;
 
 export interface IdempotentRequest {
   key: string;
-  /** SHA-256 of the request body in canonical form. */
+  /** SHA-256 of what the call asks for, in canonical form. */
   hash: Buffer;
+}
+
+/** A key as held by the call that owns it. */
+export interface HeldKey {
+  workspaceId: string;
+  key: string;
+  owner: string;
 }
 
 export type Begun = { replay: false } | { replay: true; response: unknown };
@@ -36,17 +43,18 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function idempotentRequest(key: string, body: unknown): IdempotentRequest {
-  return { key, hash: createHash('sha256').update(canonicalJson(body)).digest() };
+/** A key for a call, remembered by `request`: the call's normalized commands, not the bytes of its body. */
+export function idempotentRequest(key: string, request: unknown): IdempotentRequest {
+  return { key, hash: createHash('sha256').update(canonicalJson(request)).digest() };
 }
 
 /**
- * Idempotency-Key handling, per workspace. begin() claims the key for an
- * owner (the id of the request's stored work) or says what the earlier
- * request with it did; the answer itself is stored by the same statement
- * that stores the request's work, and only while the owner still holds the
- * key (see MessagesRepository), so "work done" and "answer remembered" commit
- * together, once. While a request runs, its key is refreshed every
+ * Idempotency-Key handling, per workspace; this module alone reads and writes
+ * idempotency_keys. begin() claims the key for an owner (the id of a call)
+ * or says what the earlier call with it did. The call's work is stored in a
+ * transaction that then completes its key with the answer (complete), and
+ * commits only if the call still owned it, so "work done" and "answer
+ * remembered" commit together, once. While a request runs, its key is refreshed every
  * KEEP_ALIVE_MS, so a retry cannot take over the key of a request that is
  * only waiting (e.g. in the group-commit queue); and if one ever does (the
  * instance was cut off from the database), the first request can no longer
@@ -123,7 +131,31 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     return { replay: true, response: existing.response };
   }
 
-  /** The request of `owner` ended; its key was completed (or not) by the statement that stored its work. */
+  /**
+   * In the transaction that stored the calls' work, after it: the keys still
+   * held (`in_progress`) by their owners remember their answers. Answers
+   * those owners; a call whose key was taken over by a retry is not among
+   * them, and its work must not commit.
+   */
+  async complete(tx: SqlRunner, done: (HeldKey & { response: unknown })[]): Promise<Set<string>> {
+    const rows = await tx.rows<{ owner: string }>(
+      `UPDATE idempotency_keys k SET status = 'done', response = d.response::jsonb, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS d(workspace_id, key, owner, response)
+        WHERE k.workspace_id = d.workspace_id AND k.key = d.key AND k.owner = d.owner
+          AND k.status = 'in_progress'
+       RETURNING k.owner`,
+      [
+        done.map((d) => d.workspaceId),
+        done.map((d) => d.key),
+        done.map((d) => d.owner),
+        done.map((d) => JSON.stringify(d.response)),
+      ],
+      'idempotency-complete',
+    );
+    return new Set(rows.map((r) => r.owner));
+  }
+
+  /** The call of `owner` ended; its key was completed (or not) by the transaction that stored its work. */
   end(owner: string): void {
     this.held.delete(owner);
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Queryable, Sql } from '../../database/sql';
+import { Sql, SqlRunner } from '../../database/sql';
 import { SuppressionReason, SuppressionsService } from '../suppressions/suppressions.service';
 import {
   type MessageEventType,
@@ -294,7 +294,7 @@ export class MessageLifecycle {
     { messageId, attempt, workspaceId }: Target,
     detail: Record<string, unknown>,
     { nextAttemptAt, restart = false }: { nextAttemptAt?: Date; restart?: boolean },
-    db: Queryable = this.sql,
+    db: SqlRunner = this.sql,
   ): Promise<Moved | null> {
     const row = await db.one<Record<string, unknown>>(
       MOVE,

@@ -1,4 +1,7 @@
-/** Every status a message can be in; each one entered is recorded as an event of that type (SPEC §8). */
+/**
+ * Every status a message can be in (SPEC §8); each one entered is recorded as
+ * an event of that type. messages.status is checked against the same list.
+ */
 export const MESSAGE_STATUSES = [
   'scheduled',
   'pending',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Sql } from '../../database/sql';
-import type { RecipientType } from './message-status';
+import { Sql, SqlRunner } from '../../database/sql';
+import type { MessageStatus, RecipientType } from './message-status';
 
 export interface NewMessage {
   id: string;
@@ -10,10 +10,19 @@ export interface NewMessage {
   contactId: string | null;
 }
 
-/** An accepted request: its content once, one message per recipient, and its idempotency key's answer. */
+export interface NewAttachment {
+  filename: string;
+  contentType: string;
+  contentId: string | null;
+  content: Buffer;
+}
+
+/** An accepted request: its content and attachments once, one message per recipient. */
 export interface AcceptedRequest {
   id: string;
   workspaceId: string;
+  source: 'api' | 'smtp';
+  test: boolean;
   fromEmail: string;
   subject: string;
   html: string | null;
@@ -22,8 +31,11 @@ export interface AcceptedRequest {
   toRecipients: string[];
   headers: Record<string, string>;
   tag: string | null;
+  attachments: NewAttachment[];
+  /** `scheduled` (not before scheduledAt) or `pending` (to deliver now): every message's first status and event. */
+  status: Extract<MessageStatus, 'pending' | 'scheduled'>;
+  scheduledAt: Date | null;
   messages: NewMessage[];
-  idempotency: { key: string; response: unknown } | null;
 }
 
 /**
@@ -35,49 +47,50 @@ export class MessagesRepository {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Stores any number of accepted requests in one statement: each request's
-   * content once, one `pending` message and event per recipient, and its
-   * idempotency key marked done with its answer, so work and answer commit
-   * together. A request with a key is stored only while it owns the key
-   * (its id is the key's owner, still `in_progress`): one that lost its key to
-   * a retry stores nothing. Answers the ids of the requests stored.
-   *
-   * Safe to repeat with the same requests (their ids were planned once) after
-   * an error that may have hidden a commit: nothing is stored twice, no answer
-   * is overwritten, and with `readBack` the ids stored are read back from the table.
+   * Stores any number of accepted requests in one statement (so in one
+   * transaction, or in the caller's): each request's content and attachments
+   * once, one message per recipient with its first event (`pending` or
+   * `scheduled`). Safe to repeat with the same requests (their ids were
+   * planned once) after an error that may have hidden a commit: nothing is
+   * stored twice.
    */
-  async insertRequests(requests: AcceptedRequest[], readBack = false): Promise<Set<string>> {
+  async insertRequests(db: SqlRunner, requests: AcceptedRequest[]): Promise<void> {
+    if (requests.length === 0) return;
     const messages = requests.flatMap((r) => r.messages.map((m) => ({ ...m, requestId: r.id })));
-    const completed = await this.sql.rows<{ owner: string }>(
-      `WITH owned AS (
-         SELECT k.workspace_id, k.key, k.owner, i.response
-           FROM unnest($2::uuid[], $17::text[], $1::uuid[], $18::text[]) AS i(workspace_id, key, owner, response)
-           JOIN idempotency_keys k
-             ON k.workspace_id = i.workspace_id AND k.key = i.key AND k.owner = i.owner AND k.status = 'in_progress'
-            FOR UPDATE OF k
-       ), req AS (
-         INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag)
-         SELECT id, workspace_id, from_email, subject, html, text, reply_to, to_recipients::jsonb, headers::jsonb, tag
+    const attachments = requests.flatMap((r) =>
+      r.attachments.map((a, position) => ({ ...a, position, requestId: r.id })),
+    );
+    await db.exec(
+      `WITH req AS (
+         INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients,
+                                     headers, tag, source, test)
+         SELECT id, workspace_id, from_email, subject, html, text, reply_to, to_recipients::jsonb, headers::jsonb,
+                tag, source, test
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $17::text[])
-                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag, key)
-          WHERE r.key IS NULL OR r.id IN (SELECT owner FROM owned)
+                       $9::text[], $10::text[], $11::text[], $12::boolean[])
+                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag, source, test)
          ON CONFLICT (id) DO NOTHING
          RETURNING id, workspace_id, tag, created_at
+       ), status AS (
+         SELECT * FROM unnest($1::uuid[], $13::text[], $14::timestamptz[]) AS s(request_id, status, scheduled_at)
        ), msg AS (
-         INSERT INTO messages (id, workspace_id, request_id, recipient, type, from_email, contact_id, tag, status, created_at, updated_at)
-         SELECT m.id, req.workspace_id, req.id, m.recipient, m.type, m.from_email, m.contact_id, req.tag, 'pending', req.created_at, req.created_at
-           FROM unnest($11::uuid[], $12::uuid[], $13::text[], $14::text[], $15::text[], $16::uuid[])
+         INSERT INTO messages (id, workspace_id, request_id, recipient, type, from_email, contact_id, tag, status,
+                               scheduled_at, created_at, updated_at)
+         SELECT m.id, req.workspace_id, req.id, m.recipient, m.type, m.from_email, m.contact_id, req.tag, s.status,
+                s.scheduled_at, req.created_at, req.created_at
+           FROM unnest($15::uuid[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::uuid[])
                 AS m(id, request_id, recipient, type, from_email, contact_id)
            JOIN req ON req.id = m.request_id
-         RETURNING id
+           JOIN status s ON s.request_id = m.request_id
+         RETURNING id, workspace_id, status
        ), ev AS (
-         INSERT INTO message_events (message_id, type) SELECT id, 'pending' FROM msg
+         INSERT INTO message_events (message_id, workspace_id, type) SELECT id, workspace_id, status FROM msg
        )
-       UPDATE idempotency_keys k SET status = 'done', response = o.response::jsonb, updated_at = now()
-         FROM owned o
-        WHERE k.workspace_id = o.workspace_id AND k.key = o.key
-       RETURNING k.owner`,
+       INSERT INTO email_attachments (request_id, position, filename, content_type, content_id, size, content)
+       SELECT a.request_id, a.position, a.filename, a.content_type, a.content_id, octet_length(a.content), a.content
+         FROM unnest($21::uuid[], $22::int[], $23::text[], $24::text[], $25::text[], $26::bytea[])
+              AS a(request_id, position, filename, content_type, content_id, content)
+         JOIN req ON req.id = a.request_id`,
       [
         requests.map((r) => r.id),
         requests.map((r) => r.workspaceId),
@@ -89,25 +102,33 @@ export class MessagesRepository {
         requests.map((r) => JSON.stringify(r.toRecipients)),
         requests.map((r) => JSON.stringify(r.headers)),
         requests.map((r) => r.tag),
+        requests.map((r) => r.source),
+        requests.map((r) => r.test),
+        requests.map((r) => r.status),
+        requests.map((r) => r.scheduledAt),
         messages.map((m) => m.id),
         messages.map((m) => m.requestId),
         messages.map((m) => m.recipient),
         messages.map((m) => m.type),
         messages.map((m) => m.fromEmail),
         messages.map((m) => m.contactId),
-        requests.map((r) => r.idempotency?.key ?? null),
-        requests.map((r) => (r.idempotency ? JSON.stringify(r.idempotency.response) : null)),
+        attachments.map((a) => a.requestId),
+        attachments.map((a) => a.position),
+        attachments.map((a) => a.filename),
+        attachments.map((a) => a.contentType),
+        attachments.map((a) => a.contentId),
+        attachments.map((a) => a.content),
       ],
       'insert-requests',
     );
-    if (readBack) {
-      const stored = await this.sql.rows<{ id: string }>(
-        `SELECT id FROM email_requests WHERE id = ANY($1::uuid[])`,
-        [requests.map((r) => r.id)],
-      );
-      return new Set(stored.map((r) => r.id));
-    }
-    const owners = new Set(completed.map((k) => k.owner));
-    return new Set(requests.filter((r) => !r.idempotency || owners.has(r.id)).map((r) => r.id));
+  }
+
+  /** Which of these requests are stored: after an error that may have hidden a commit. */
+  async storedRequests(ids: string[]): Promise<Set<string>> {
+    const stored = await this.sql.rows<{ id: string }>(
+      `SELECT id FROM email_requests WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Set(stored.map((r) => r.id));
   }
 }

@@ -3,7 +3,13 @@ import { ConflictError, decodeCursor, isUuid, NotFoundError, Page, toPage } from
 import { Sql } from '../../database/sql';
 import { DeliveryProducer } from '../delivery/delivery.producer';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { ListMessagesQueryDto, MessageDto, MessageEventDto, MessageSummaryDto } from './dto/message.dto';
+import {
+  ListMessagesQueryDto,
+  MessageAttachmentDto,
+  MessageDto,
+  MessageEventDto,
+  MessageSummaryDto,
+} from './dto/message.dto';
 import { MessageLifecycle } from './message-lifecycle';
 import { type MessageStatus, TRANSITIONS } from './message-status';
 
@@ -17,9 +23,13 @@ interface MessageRow {
   tag: string | null;
   contact_id: string | null;
   created_at: Date;
+  scheduled_at: Date | null;
+  source: MessageSummaryDto['source'];
+  test: boolean;
 }
 
-const SUMMARY_COLUMNS = `m.id, m.recipient, m.type, m.from_email, r.subject, m.status, m.tag, m.contact_id, m.created_at`;
+const SUMMARY_COLUMNS = `m.id, m.recipient, m.type, m.from_email, r.subject, m.status, m.tag, m.contact_id, m.created_at,
+  m.scheduled_at, r.source, r.test`;
 
 function toSummary(row: MessageRow): MessageSummaryDto {
   return {
@@ -32,12 +42,19 @@ function toSummary(row: MessageRow): MessageSummaryDto {
     tag: row.tag,
     contact_id: row.contact_id,
     created_at: row.created_at,
+    scheduled_at: row.scheduled_at,
+    source: row.source,
+    test: row.test,
   };
 }
 
 const notRetryable = (message: string) => new ConflictError(message, 'not_retryable');
 
-/** Reading messages back (one with its events, or a filtered list), and releasing held ones again. */
+/**
+ * Reading messages back: one message with its attachments (names, types and
+ * sizes; never the bytes) and events, or a filtered list (which never touches
+ * the attachments); and releasing held ones again (retry).
+ */
 @Injectable()
 export class MessagesService {
   constructor(
@@ -49,8 +66,13 @@ export class MessagesService {
 
   async get(workspaceId: string, uuid: string): Promise<MessageDto> {
     if (!isUuid(uuid)) throw new NotFoundError('Message');
-    const row = await this.sql.one<MessageRow & { events: MessageEventDto[] }>(
+    const row = await this.sql.one<
+      MessageRow & { attachments: MessageAttachmentDto[]; events: MessageEventDto[] }
+    >(
       `SELECT ${SUMMARY_COLUMNS},
+              COALESCE((SELECT json_agg(json_build_object('filename', a.filename, 'content_type', a.content_type,
+                                                          'size', a.size) ORDER BY a.position)
+                          FROM email_attachments a WHERE a.request_id = m.request_id), '[]') AS attachments,
               COALESCE((SELECT json_agg(json_build_object('type', e.type, 'at', e.at, 'detail', e.detail) ORDER BY e.id)
                           FROM message_events e WHERE e.message_id = m.id), '[]') AS events
          FROM messages m JOIN email_requests r ON r.id = m.request_id
@@ -58,7 +80,7 @@ export class MessagesService {
       [uuid, workspaceId],
     );
     if (!row) throw new NotFoundError('Message');
-    return { ...toSummary(row), events: row.events };
+    return { ...toSummary(row), attachments: row.attachments, events: row.events };
   }
 
   /**

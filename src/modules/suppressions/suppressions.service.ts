@@ -8,7 +8,7 @@ import {
   PageQueryDto,
   toPage,
 } from '@app/common';
-import { Queryable, Sql } from '../../database/sql';
+import { Sql, SqlRunner } from '../../database/sql';
 import { SuppressionDto } from './dto/suppression.dto';
 
 export type SuppressionReason = 'hard_bounce' | 'complaint' | 'manual';
@@ -40,7 +40,7 @@ export class SuppressionsService {
     workspaceId: string,
     email: string,
     reason: SuppressionReason,
-    db: Queryable = this.sql,
+    db: SqlRunner = this.sql,
   ): Promise<{ created: boolean; suppression: SuppressionDto }> {
     const row = await db.one<SuppressionRow & { created: boolean }>(
       `INSERT INTO suppressions AS s (workspace_id, email, reason) VALUES ($1, $2, $3)

@@ -3,17 +3,6 @@ import { Transform } from 'class-transformer';
 import { isEmail, IsNotEmpty, IsString, ValidateBy, ValidateIf } from 'class-validator';
 import { isStorableString } from './input-rules';
 
-/*
- * The one vocabulary of composite validators. A message line of the form
- * `[i]<TAB>message` or `.name<TAB>message` reports on a part of the property
- * (`to[1]`, `headers.X-Foo`); see flattenValidationErrors.
- */
-
-/** One message line about a part (`[1]`, `.X-Foo`) of the validated property. */
-export function partMessage(part: string, message: string): string {
-  return `${part.replace(/[\r\n\t]/g, '?')}\t${message}`;
-}
-
 export const MAX_EMAIL_LENGTH = 254;
 
 /** Trims and lower-cases an email address; leaves non-strings for the validators to refuse. */
@@ -127,84 +116,4 @@ export function IsFeatureMap(): PropertyDecorator {
       defaultMessage: () => '$property must be an object of at most 50 flags with boolean values',
     },
   });
-}
-
-/**
- * A validator from a function listing what is wrong with a value: each item is
- * a message about the whole property or, made with partMessage, about a part.
- */
-function ValidateByProblems(name: string, problems: (value: unknown) => string[]): PropertyDecorator {
-  return ValidateBy({
-    name,
-    validator: {
-      validate: (value: unknown) => problems(value).length === 0,
-      defaultMessage: (args) =>
-        problems(args?.value)
-          .map((p) => (p.includes('\t') ? p : `${args?.property} ${p}`))
-          .join('\n'),
-    },
-  });
-}
-
-/**
- * Absent, or an array of at most `maxItems` email addresses, each valid once
- * normalized (as it will be stored); each invalid element is reported on its
- * own index (`to[1]`).
- */
-export function IsEmailList(maxItems: number): PropertyDecorator {
-  const problems = (value: unknown): string[] => {
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) return ['must be an array of email addresses'];
-    if (value.length > maxItems) return [`must contain at most ${maxItems} addresses`];
-    return value.flatMap((item, index) =>
-      isValidEmail(normalizeEmail(item)) ? [] : [partMessage(`[${index}]`, 'must be a valid email address')],
-    );
-  };
-  return ValidateByProblems('isEmailList', problems);
-}
-
-export interface HeaderRules {
-  maxHeaders: number;
-  maxValueLength: number;
-  /** Lower-cased names that may not be set. */
-  reserved: ReadonlySet<string>;
-  /** Lower-cased prefixes (`content-`) of names that may not be set, except those in allowedUnderPrefix. */
-  reservedPrefixes: readonly string[];
-  /** Lower-cased names allowed under a reserved prefix. */
-  allowedUnderPrefix: ReadonlySet<string>;
-  /** Shorter limits for some lower-cased names. */
-  maxValueLengthOf?: Readonly<Record<string, number>>;
-}
-
-/**
- * A plain object of custom headers: names of letters, digits and hyphens,
- * string values without CR/LF, no reserved names. Each bad header is reported
- * on `headers.<Name>`.
- */
-export function IsHeaderMap(rules: HeaderRules): PropertyDecorator {
-  const problems = (value: unknown): string[] => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return ['must be an object of header names to string values'];
-    }
-    const entries = Object.entries(value);
-    if (entries.length > rules.maxHeaders) return [`must contain at most ${rules.maxHeaders} headers`];
-    return entries.flatMap(([name, headerValue]) => {
-      const at = (message: string) => partMessage(`.${name}`, message);
-      const lower = name.toLowerCase();
-      if (!/^[A-Za-z0-9-]{1,100}$/.test(name)) {
-        return [at('header names may contain only letters, digits and hyphens')];
-      }
-      if (rules.reserved.has(lower)) return [at('header is set by Leadpush and cannot be given')];
-      const prefix = rules.reservedPrefixes.find((p) => lower.startsWith(p));
-      if (prefix && !rules.allowedUnderPrefix.has(lower)) {
-        return [at(`headers starting with ${name.slice(0, prefix.length)} are reserved`)];
-      }
-      if (typeof headerValue !== 'string') return [at('header value must be a string')];
-      if (/[\r\n]/.test(headerValue)) return [at('header value must not contain line breaks')];
-      const maxLength = rules.maxValueLengthOf?.[lower] ?? rules.maxValueLength;
-      if (headerValue.length > maxLength) return [at(`header value must be at most ${maxLength} characters`)];
-      return [];
-    });
-  };
-  return ValidateByProblems('isHeaderMap', problems);
 }

@@ -3,13 +3,6 @@ import type { ValidationError } from 'class-validator';
 import { FieldError, ValidationFailedError } from '../errors';
 import { findInputProblems } from './input-rules';
 
-/**
- * Custom validators (see decorators.ts) may name a part of their property: a
- * message line `[1]<TAB>must be…` or `.X-Foo<TAB>is reserved` is reported on
- * `property[1]` / `property.X-Foo`.
- */
-const SUB_PATH = /^(\[[^\]\t]*\]|\.[^\t]*)\t(.*)$/s;
-
 /** One entry per field, in order of appearance, its messages joined. */
 export function flattenValidationErrors(errors: ValidationError[]): FieldError[] {
   const byField = new Map<string, string[]>();
@@ -29,12 +22,7 @@ function collect(errors: ValidationError[], parent: string): FieldError[] {
         ? `${parent}[${error.property}]`
         : `${parent}.${error.property}`
       : error.property;
-    for (const constraint of Object.values(error.constraints ?? {})) {
-      for (const line of constraint.split('\n')) {
-        const sub = SUB_PATH.exec(line);
-        result.push(sub ? { field: `${field}${sub[1]}`, message: sub[2] } : { field, message: line });
-      }
-    }
+    for (const message of Object.values(error.constraints ?? {})) result.push({ field, message });
     if (error.children?.length) result.push(...collect(error.children, field));
   }
   return result;

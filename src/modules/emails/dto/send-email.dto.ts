@@ -1,122 +1,45 @@
-import {
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-  ValidateBy,
-  ValidationArguments,
-} from 'class-validator';
-import { IsEmailList, IsHeaderMap, IsNormalizedEmail, IsSingleLine, normalizeEmail } from '@app/common';
 import type { MessageStatus, RecipientType } from '../../messages/message-status';
 
-export const MAX_RECIPIENTS = 50;
-const MAX_LISTED_ADDRESSES = 500;
-export const TAG_HEADER = 'x-leadpush-tag';
-export const MAX_TAG_LENGTH = 200;
-
-/**
- * Header names that cannot be given, lower-cased: those SPEC §7 reserves, and
- * those that would break the MIME structure or the DKIM signature, promise a
- * Cc that is never sent, or forge the trace and authentication results that
- * only relays write.
+/*
+ * The shapes of the send routes, for the API documentation. The rules a body
+ * must follow are send-rules.ts (SPEC §7 step 4), which the routes apply to
+ * the body as given.
  */
-const RESERVED_HEADERS = new Set([
-  'from',
-  'to',
-  'bcc',
-  'reply-to',
-  'subject',
-  'message-id',
-  'return-path',
-  'cc',
-  'sender',
-  'date',
-  'mime-version',
-  'dkim-signature',
-  'received',
-  'authentication-results',
-]);
 
-/** Prefixes of reserved header names, lower-cased: everything MIME (`Content-*`), resent and ARC headers, and ours. */
-const RESERVED_HEADER_PREFIXES = ['content-', 'resent-', 'arc-', 'x-leadpush-'];
+export class AttachmentDto {
+  /** 1-255 characters without `/`, `\`, CR, LF or NUL; not ending in a blocked extension such as `.exe` or `.js`. @example "invoice-1042.pdf" */
+  filename: string;
 
-/** Every distinct, normalized recipient across `to` and `bcc`. */
-export function uniqueRecipients(to: unknown, bcc: unknown): Set<string> {
-  const all = [to, bcc].flatMap((list) => (Array.isArray(list) ? list : []));
-  return new Set(all.filter((a): a is string => typeof a === 'string').map((a) => normalizeEmail(a)));
-}
+  /** The file's bytes in standard base64 (padded, no line breaks). @example "JVBERi0xLjQK" */
+  content: string;
 
-const isAbsent = (value: unknown) => value === undefined || value === null || value === '';
+  /** `type/subtype`; by default from the filename's extension, else `application/octet-stream`. @example "application/pdf" */
+  content_type?: string | null;
 
-/** `html` / `text`: each optional, a string when given, but at least one of the two not empty. */
-function IsBodyPart(other: 'html' | 'text'): PropertyDecorator {
-  return ValidateBy({
-    name: 'isBodyPart',
-    validator: {
-      validate: (value: unknown, args?: ValidationArguments) =>
-        isAbsent(value)
-          ? !isAbsent((args?.object as Record<string, unknown>)[other])
-          : typeof value === 'string',
-      defaultMessage: (args?: ValidationArguments) =>
-        isAbsent(args?.value)
-          ? 'at least one of html and text is required'
-          : `${args?.property} must be a string`,
-    },
-  });
-}
-
-/** 1 to 50 unique recipients across `to` and `bcc`. */
-function HasRecipients(): PropertyDecorator {
-  return ValidateBy({
-    name: 'hasRecipients',
-    validator: {
-      validate: (_: unknown, args?: ValidationArguments) => {
-        const { to, bcc } = args?.object as SendEmailDto;
-        const count = uniqueRecipients(to, bcc).size;
-        return count >= 1 && count <= MAX_RECIPIENTS;
-      },
-      defaultMessage: (args?: ValidationArguments) => {
-        const { to, bcc } = args?.object as SendEmailDto;
-        return uniqueRecipients(to, bcc).size === 0
-          ? 'at least one recipient is required across to and bcc'
-          : `at most ${MAX_RECIPIENTS} unique recipients are allowed across to and bcc`;
-      },
-    },
-  });
+  /** 1-255 printable characters: makes the attachment inline, referenced from `html` as `cid:<content_id>`. @example "logo" */
+  content_id?: string | null;
 }
 
 export class SendEmailDto {
   /** A verified sender address of the workspace (compared case-insensitively). @example "sender@developer.test" */
-  @IsNormalizedEmail()
   from: string;
 
   /** One line, at most 998 characters. @example "Reset your password" */
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(998)
-  @IsSingleLine()
   subject: string;
 
   /** HTML body. At least one of `html` and `text`. @example "<p>Your code is <b>123456</b></p>" */
-  @IsBodyPart('text')
   html?: string | null;
 
   /** Plain-text body. At least one of `html` and `text`. @example "Your code is 123456" */
-  @IsBodyPart('html')
   text?: string | null;
 
-  /** Visible recipients; listed in every copy's To header. @example ["known@example.test", "other@example.test"] */
-  @HasRecipients()
-  @IsEmailList(MAX_LISTED_ADDRESSES)
+  /** Visible recipients; listed in every copy's To header. At most 50 unique recipients across `to` and `bcc`. @example ["known@example.test", "other@example.test"] */
   to?: string[] | null;
 
   /** Hidden recipients: each gets its own copy; never shown in any header. @example ["audit@example.test"] */
-  @IsEmailList(MAX_LISTED_ADDRESSES)
   bcc?: string[] | null;
 
   /** @example "support@developer.test" */
-  @IsOptional()
-  @IsNormalizedEmail()
   reply_to?: string | null;
 
   /**
@@ -128,16 +51,22 @@ export class SendEmailDto {
    * tags every resulting message and is not sent.
    * @example {"X-Correlation-ID": "req-42", "Auto-Submitted": "auto-generated", "X-Leadpush-Tag": "password-reset"}
    */
-  @IsOptional()
-  @IsHeaderMap({
-    maxHeaders: 50,
-    maxValueLength: 2000,
-    reserved: RESERVED_HEADERS,
-    reservedPrefixes: RESERVED_HEADER_PREFIXES,
-    allowedUnderPrefix: new Set([TAG_HEADER]),
-    maxValueLengthOf: { [TAG_HEADER]: MAX_TAG_LENGTH },
-  })
   headers?: Record<string, string> | null;
+
+  /** At most 20 files, sent as MIME parts; inline ones (with `content_id`) by Content-ID. */
+  attachments?: AttachmentDto[] | null;
+
+  /**
+   * An ISO 8601 date-time with `Z` or an offset, at most 30 days ahead: the
+   * messages are `scheduled` and nothing is delivered before then. A time in
+   * the past or now sends at once. @example "2026-12-24T08:00:00Z"
+   */
+  scheduled_at?: string | null;
+}
+
+export class SendBatchDto {
+  /** 1 to 100 emails, each a body of POST /v1/emails; all are stored, or none. */
+  emails: SendEmailDto[];
 }
 
 export class AcceptedMessageDto {
@@ -148,7 +77,7 @@ export class AcceptedMessageDto {
   type: RecipientType;
   /** The actual sender: the contact's delivery route when it has a sendable one, else `from`. @example "sender@developer.test" */
   from: string;
-  /** @example "pending" */
+  /** `scheduled` when `scheduled_at` lies in the future, else `pending`. @example "pending" */
   status: MessageStatus;
 }
 
@@ -161,4 +90,9 @@ export class AcceptedEmailDto {
 
 export class AcceptedEmailResponse {
   data: AcceptedEmailDto;
+}
+
+export class AcceptedBatchResponse {
+  /** One answer per email of the batch, in order. */
+  data: AcceptedEmailDto[];
 }

@@ -45,9 +45,26 @@ export class MessageSummaryDto {
   tag: string | null;
   contact_id: string | null;
   created_at: Date;
+  /** When a scheduled send is due; null for one sent at once. */
+  scheduled_at: Date | null;
+  /** The door the email came in by. @example "api" */
+  source: 'api' | 'smtp';
+  /** Sent with a test key: never delivered, outcomes simulated. */
+  test: boolean;
+}
+
+export class MessageAttachmentDto {
+  /** @example "invoice-1042.pdf" */
+  filename: string;
+  /** @example "application/pdf" */
+  content_type: string;
+  /** Decoded size in bytes. @example 48213 */
+  size: number;
 }
 
 export class MessageDto extends MessageSummaryDto {
+  /** The request's attachments, in order. */
+  attachments: MessageAttachmentDto[];
   /** Every status the message entered, oldest first. */
   events: MessageEventDto[];
 }
