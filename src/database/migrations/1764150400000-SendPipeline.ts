@@ -27,6 +27,7 @@ export class SendPipeline1764150400000 implements MigrationInterface {
     await db.query(`ALTER TABLE message_events ADD COLUMN workspace_id uuid`);
     await db.query(`
       UPDATE message_events e SET workspace_id = m.workspace_id FROM messages m WHERE m.id = e.message_id`);
+    await db.query(`ALTER TABLE message_events ALTER COLUMN workspace_id SET NOT NULL`);
     await db.query(`
       CREATE TABLE email_attachments (
         request_id uuid NOT NULL REFERENCES email_requests(id) ON DELETE CASCADE,

@@ -101,5 +101,10 @@ export class EmailsController {
 function commandsOf(auth: AuthContext, checked: Checked<SendDraft | SendDraft[]>): SendCommand[] {
   if (!checked.ok) throw new ValidationFailedError(checked.errors);
   const drafts = Array.isArray(checked.value) ? checked.value : [checked.value];
-  return drafts.map((draft) => ({ ...draft, workspaceId: auth.workspaceId, source: 'api', test: false }));
+  return drafts.map((draft) => ({
+    ...draft,
+    workspaceId: auth.workspaceId,
+    source: 'api',
+    test: auth.mode === 'test',
+  }));
 }

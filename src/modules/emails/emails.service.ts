@@ -7,7 +7,6 @@ import {
   isConnectionLost,
   isDataError,
   ServiceUnavailableError,
-  TtlCache,
   ValidationFailedError,
 } from '@app/common';
 import { AppConfig } from '../../config/app-config';
@@ -83,7 +82,6 @@ class KeysLost extends Error {
 @Injectable()
 export class EmailsService {
   private readonly logger = new Logger(EmailsService.name);
-  private readonly senders: TtlCache<string, SenderAddress>;
   private readonly accepts: GroupCommit<Call, Outcome>;
 
   constructor(
@@ -95,7 +93,6 @@ export class EmailsService {
     private readonly idempotency: IdempotencyService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.senders = new TtlCache(config.authCacheTtlMs);
     this.accepts = new GroupCommit((calls) => this.flush(calls), {
       ...BATCH,
       maxWaiting: config.sendQueueLimit,
@@ -165,20 +162,13 @@ export class EmailsService {
     commands: SendCommand[],
     batch: AcceptOptions['batch'],
   ): Promise<SenderAddress[]> {
-    const senders = await Promise.all(commands.map((c) => this.sendableSender(workspaceId, c.from)));
+    const senders = await Promise.all(
+      commands.map((c) => this.addresses.findSendableCached(workspaceId, c.from)),
+    );
     const failing = commands.flatMap((_, i) => (senders[i] ? [] : [i]));
     if (failing.length === 0) return senders as SenderAddress[];
     if (!batch) throw senderNotVerified(commands[failing[0]].from);
     throw sendersNotVerified(failing.map((i) => ({ field: batch.field(i), from: commands[i].from })));
-  }
-
-  private async sendableSender(workspaceId: string, from: string): Promise<SenderAddress | null> {
-    const key = `${workspaceId} ${from}`;
-    const cached = this.senders.get(key);
-    if (cached) return cached;
-    const sender = await this.addresses.findSendable(workspaceId, from);
-    if (sender) this.senders.set(key, sender);
-    return sender;
   }
 
   /** Stores and queues the calls of one flush; one outcome per call, in order. */

@@ -73,7 +73,7 @@ const MOVE = `
        AND ($4::int IS NULL OR attempts = $4) AND ($5::uuid IS NULL OR workspace_id = $5)
     RETURNING id, workspace_id, recipient
   ), ev AS (
-    INSERT INTO message_events (message_id, type, detail) SELECT id, $2, $8 FROM moved
+    INSERT INTO message_events (message_id, workspace_id, type, detail) SELECT id, workspace_id, $2, $8 FROM moved
     RETURNING message_id, type, at, detail
   )
   SELECT ev.type, ev.at, ev.detail, moved.workspace_id, moved.recipient
@@ -93,7 +93,7 @@ const CLAIM = `
       FROM prev
      WHERE m.id = prev.id AND m.status = ANY($5::varchar[])
        AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= $3
-    RETURNING m.id, m.attempts
+    RETURNING m.id, m.workspace_id, m.attempts
   ), claimed AS (
     UPDATE messages m
        SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
@@ -105,27 +105,27 @@ const CLAIM = `
     RETURNING m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
               prev.status = 'sending' AS recovered
   ), ev AS (
-    INSERT INTO message_events (message_id, type, detail)
-    SELECT id, 'sending',
+    INSERT INTO message_events (message_id, workspace_id, type, detail)
+    SELECT id, workspace_id, 'sending',
            CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
                 ELSE jsonb_build_object('attempt', attempts) END
       FROM claimed
     UNION ALL
-    SELECT id, 'failed',
+    SELECT id, workspace_id, 'failed',
            jsonb_build_object('attempt', attempts,
                               'reason', 'the last attempt was cut short (its worker stopped) and none is left')
       FROM abandoned
     RETURNING type, at, detail
   )
   SELECT (SELECT row_to_json(ev) FROM ev) AS event, EXISTS (SELECT 1 FROM abandoned) AS abandoned,
-         c.*, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers
+         c.*, r.test, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers
     FROM (SELECT 1) one
     LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
 
 /** An event that changes no status, recorded while the message is in one of the transition's sources. */
 const NOTE = `
-  INSERT INTO message_events (message_id, type, detail)
-  SELECT id, $2, $4 FROM messages WHERE id = $1 AND status = ANY($3::varchar[])
+  INSERT INTO message_events (message_id, workspace_id, type, detail)
+  SELECT id, workspace_id, $2, $4 FROM messages WHERE id = $1 AND status = ANY($3::varchar[])
   RETURNING type, at, detail`;
 
 /**
@@ -161,7 +161,7 @@ export class MessageLifecycle {
         recipient: row.recipient as string,
         type: row.type as RecipientType,
         fromEmail: row.from_email as string,
-        test: false,
+        test: row.test as boolean,
         subject: row.subject as string,
         html: row.html as string | null,
         text: row.text as string | null,
