@@ -1,15 +1,15 @@
 import { authenticate } from 'mailauth';
 import { createServer, type Server } from 'node:net';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
-import { createSender, exampleEmail, Sender } from './support/sending';
+import {
+  createSender,
+  eventTypes,
+  exampleEmail,
+  MessageEvent,
+  Sender,
+  settledMessage,
+} from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
-
-interface Event {
-  type: string;
-  detail: Record<string, unknown>;
-}
-
-const FINAL = ['sent', 'bounced', 'failed', 'suppressed'];
 
 describe('delivery', () => {
   let smtp: SmtpSink;
@@ -41,15 +41,7 @@ describe('delivery', () => {
   });
 
   const message = (uuid: string, as: Workspace = ws) => as.api('get', `/v1/messages/${uuid}`).expect(200);
-  const settled = (uuid: string) =>
-    eventually(
-      async () => {
-        const res = await message(uuid);
-        return FINAL.includes(res.body.data.status) ? res.body.data : null;
-      },
-      { what: `message ${uuid} to finish` },
-    );
-  const eventTypes = (events: Event[]) => events.map((e) => e.type);
+  const settled = (uuid: string) => settledMessage(ws, uuid);
   const minimal = (extra: Record<string, unknown> = {}) => ({
     from: sender.email,
     to: ['someone@example.test'],
@@ -188,7 +180,9 @@ describe('delivery', () => {
       const final = await settled(uuid);
       expect(final.status).toBe('failed');
       expect(eventTypes(final.events)).toEqual(RETRIED_TO_FAILURE);
-      for (const event of final.events.filter((e: Event) => e.type === 'deferred' || e.type === 'failed')) {
+      for (const event of final.events.filter(
+        (e: MessageEvent) => e.type === 'deferred' || e.type === 'failed',
+      )) {
         expect(event.detail).toMatchObject({
           smtp_code: 530,
           smtp_response: '530 5.7.0 Authentication required',
@@ -290,7 +284,9 @@ describe('delivery', () => {
       'failed',
     ]);
     expect(
-      final.events.filter((e: Event) => e.type === 'deferred').map((e: Event) => e.detail.attempt),
+      final.events
+        .filter((e: MessageEvent) => e.type === 'deferred')
+        .map((e: MessageEvent) => e.detail.attempt),
     ).toEqual([1, 2]);
     expect(final.events[6].detail).toMatchObject({ attempt: 3, smtp_code: 451 });
     expect(smtp.rcptAttempts('busy@example.test')).toBe(3);
@@ -325,7 +321,7 @@ describe('delivery', () => {
     await smtp.start();
     const final = await settled(uuid);
     expect(final.status).toBe('sent');
-    const deferred = final.events.find((e: Event) => e.type === 'deferred');
+    const deferred = final.events.find((e: MessageEvent) => e.type === 'deferred');
     expect(deferred.detail).toMatchObject({
       smtp_code: null,
       smtp_response: 'connection to the relay failed',
@@ -510,13 +506,7 @@ describe('a relay reply with a NUL character', () => {
         .send({ from: sender.email, to: ['nul@example.test'], subject: 'NUL', text: 'x' })
         .expect(202);
       const uuid = res.body.data.messages[0].uuid;
-      const final = await eventually(
-        async () => {
-          const { body } = await ws.api('get', `/v1/messages/${uuid}`).expect(200);
-          return FINAL.includes(body.data.status) ? body.data : null;
-        },
-        { what: 'the NUL reply to be recorded' },
-      );
+      const final = await settledMessage(ws, uuid);
       expect(final.status).toBe('bounced');
       expect(final.events[2].detail).toMatchObject({
         smtp_code: 550,

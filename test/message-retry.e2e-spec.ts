@@ -1,13 +1,6 @@
-import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
-import { createSender, Sender } from './support/sending';
+import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
+import { createSender, eventTypes, Sender, settledMessage } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
-
-interface Event {
-  type: string;
-  detail: Record<string, unknown>;
-}
-
-const FINAL = ['sent', 'bounced', 'failed', 'suppressed'];
 
 describe('POST /v1/messages/:uuid/retry', () => {
   let smtp: SmtpSink;
@@ -36,14 +29,7 @@ describe('POST /v1/messages/:uuid/retry', () => {
   });
 
   const read = async (uuid: string) => (await ws.api('get', `/v1/messages/${uuid}`).expect(200)).body.data;
-  const settled = (uuid: string, status?: string) =>
-    eventually(
-      async () => {
-        const message = await read(uuid);
-        return (status ? message.status === status : FINAL.includes(message.status)) ? message : null;
-      },
-      { what: `message ${uuid} to end ${status ?? 'its delivery'}` },
-    );
+  const settled = (uuid: string, status?: string) => settledMessage(ws, uuid, status);
   const send = async (to: string) =>
     (
       await ws
@@ -52,7 +38,6 @@ describe('POST /v1/messages/:uuid/retry', () => {
         .expect(202)
     ).body.data.messages[0].uuid as string;
   const retry = (uuid: string, as: Workspace = ws) => as.api('post', `/v1/messages/${uuid}/retry`);
-  const types = (events: Event[]) => events.map((e) => e.type);
   const receivedBy = (address: string) => smtp.messages.filter((m) => m.envelopeTo[0] === address).length;
 
   it('releases mail held by a suppression once the address is removed, and delivers it once', async () => {
@@ -72,7 +57,7 @@ describe('POST /v1/messages/:uuid/retry', () => {
     const now = await read(uuid);
     expect(Object.keys(accepted.body.data).sort()).toEqual(Object.keys(now).sort());
     expect(accepted.body.data.uuid).toBe(uuid);
-    expect(types(accepted.body.data.events).slice(0, 4)).toEqual([
+    expect(eventTypes(accepted.body.data.events).slice(0, 4)).toEqual([
       'pending',
       'sending',
       'suppressed',
@@ -81,7 +66,14 @@ describe('POST /v1/messages/:uuid/retry', () => {
     expect(accepted.body.data.events[3].detail).toEqual({ retry: true });
 
     const final = await settled(uuid, 'sent');
-    expect(types(final.events)).toEqual(['pending', 'sending', 'suppressed', 'pending', 'sending', 'sent']);
+    expect(eventTypes(final.events)).toEqual([
+      'pending',
+      'sending',
+      'suppressed',
+      'pending',
+      'sending',
+      'sent',
+    ]);
     expect(final.events[4].detail).toEqual({ attempt: 1 });
     expect(final.events[5].detail).toMatchObject({ attempt: 1, smtp_code: 250 });
     // Longer than a sweep and its grace: a second delivery would have started by now.
@@ -98,12 +90,12 @@ describe('POST /v1/messages/:uuid/retry', () => {
     const uuid = await send('flaky@example.test');
     const failed = await settled(uuid);
     expect(failed.status).toBe('failed');
-    expect(types(failed.events)).toEqual(['pending', 'sending', 'failed']);
+    expect(eventTypes(failed.events)).toEqual(['pending', 'sending', 'failed']);
 
     smtp.setRcptHandler(undefined);
     await retry(uuid).expect(202);
     const final = await settled(uuid, 'sent');
-    expect(types(final.events)).toEqual(['pending', 'sending', 'failed', 'pending', 'sending', 'sent']);
+    expect(eventTypes(final.events)).toEqual(['pending', 'sending', 'failed', 'pending', 'sending', 'sent']);
     expect(final.events[5].detail).toMatchObject({ attempt: 1, smtp_code: 250 });
     expect(receivedBy('flaky@example.test')).toBe(1);
   });
@@ -117,7 +109,7 @@ describe('POST /v1/messages/:uuid/retry', () => {
     const answers = await Promise.all([retry(uuid), retry(uuid), retry(uuid)]);
     expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409]);
     const final = await settled(uuid, 'sent');
-    expect(types(final.events).filter((type) => type === 'pending')).toHaveLength(2);
+    expect(eventTypes(final.events).filter((type) => type === 'pending')).toHaveLength(2);
     expect(receivedBy('raced@example.test')).toBe(1);
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TestApp, Workspace } from './app';
+import { eventually, type TestApp, type Workspace } from './app';
 
 export interface Sender {
   domainId: string;
@@ -49,3 +49,26 @@ export function exampleEmail(from: string) {
     },
   };
 }
+
+export interface MessageEvent {
+  type: string;
+  at: string;
+  detail: Record<string, unknown>;
+}
+
+/** Statuses a delivery ends in. */
+const FINAL_STATUSES = ['sent', 'bounced', 'failed', 'suppressed'];
+
+/** Polls GET /v1/messages/:uuid until the message is in `status`, or in a final status when none is given. */
+export function settledMessage(ws: Workspace, uuid: string, status?: string) {
+  return eventually(
+    async () => {
+      const { body } = await ws.api('get', `/v1/messages/${uuid}`).expect(200);
+      const reached = status ? body.data.status === status : FINAL_STATUSES.includes(body.data.status);
+      return reached ? body.data : null;
+    },
+    { what: `message ${uuid} to end ${status ?? 'its delivery'}` },
+  );
+}
+
+export const eventTypes = (events: MessageEvent[]) => events.map((e) => e.type);
