@@ -40,6 +40,22 @@ function toDto(row: AddressRow): AddressDto {
   };
 }
 
+interface SendableRow {
+  id: string;
+  email: string;
+  name: string | null;
+  domain_id: string;
+  domain_name: string;
+}
+
+const toSender = (row: SendableRow): SenderAddress => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  domainId: row.domain_id,
+  domainName: row.domain_name,
+});
+
 /**
  * Sender addresses on the workspace's domains; deleted with their domain.
  * Sendable senders are kept for AUTH_CACHE_TTL_MS for the sending hot path
@@ -132,22 +148,30 @@ export class AddressesService {
     return sender;
   }
 
+  /**
+   * The sendable ones among these addresses (by id, each in its workspace),
+   * keyed by id: one query for any number of them.
+   */
+  async findSendableByIds(refs: { workspaceId: string; id: string }[]): Promise<Map<string, SenderAddress>> {
+    if (refs.length === 0) return new Map();
+    const rows = await this.sql.rows<SendableRow>(
+      `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
+         FROM unnest($1::uuid[], $2::uuid[]) AS r(workspace_id, id)
+         JOIN addresses a ON a.id = r.id AND a.workspace_id = r.workspace_id
+         JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL`,
+      [refs.map((r) => r.workspaceId), refs.map((r) => r.id)],
+    );
+    return new Map(rows.map((row) => [row.id, toSender(row)]));
+  }
+
   /** The workspace's address `email` (compared lower-cased) when its domain is verified; null otherwise. */
   async findSendable(workspaceId: string, email: string): Promise<SenderAddress | null> {
-    const row = await this.sql.one<{
-      id: string;
-      email: string;
-      name: string | null;
-      domain_id: string;
-      domain_name: string;
-    }>(
+    const row = await this.sql.one<SendableRow>(
       `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
          FROM addresses a JOIN domains d ON d.id = a.domain_id
         WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`,
       [workspaceId, normalizeEmail(email)],
     );
-    return row
-      ? { id: row.id, email: row.email, name: row.name, domainId: row.domain_id, domainName: row.domain_name }
-      : null;
+    return row ? toSender(row) : null;
   }
 }

@@ -25,11 +25,8 @@ export interface RecipientLookup {
 interface RecipientRow {
   ord: string;
   id: string;
-  address_id: string | null;
-  address_email: string | null;
-  address_name: string | null;
-  domain_id: string | null;
-  domain_name: string | null;
+  workspace_id: string;
+  delivery_address_id: string | null;
 }
 
 export interface Recipient {
@@ -119,27 +116,19 @@ export class ContactsService {
     const found: (Recipient | null)[] = lookups.map(() => null);
     if (lookups.length === 0) return found;
     const rows = await this.sql.rows<RecipientRow>(
-      `SELECT l.ord, c.id, a.id AS address_id, a.email AS address_email, a.name AS address_name,
-              d.id AS domain_id, d.name AS domain_name
+      `SELECT l.ord, c.id, c.workspace_id, c.delivery_address_id
          FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS l(workspace_id, email, ord)
-         JOIN contacts c ON c.workspace_id = l.workspace_id AND c.email = l.email
-         LEFT JOIN addresses a ON a.id = c.delivery_address_id AND a.workspace_id = c.workspace_id
-         LEFT JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL`,
+         JOIN contacts c ON c.workspace_id = l.workspace_id AND c.email = l.email`,
       [lookups.map((l) => l.workspaceId), lookups.map((l) => l.email)],
     );
+    const routes = await this.addresses.findSendableByIds(
+      rows.flatMap((row) =>
+        row.delivery_address_id ? [{ workspaceId: row.workspace_id, id: row.delivery_address_id }] : [],
+      ),
+    );
     for (const row of rows) {
-      found[Number(row.ord) - 1] = {
-        contactId: row.id,
-        route: row.domain_id
-          ? {
-              id: row.address_id!,
-              email: row.address_email!,
-              name: row.address_name,
-              domainId: row.domain_id,
-              domainName: row.domain_name!,
-            }
-          : null,
-      };
+      const route = row.delivery_address_id ? routes.get(row.delivery_address_id) : undefined;
+      found[Number(row.ord) - 1] = { contactId: row.id, route: route ?? null };
     }
     return found;
   }
