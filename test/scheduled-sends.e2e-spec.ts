@@ -221,6 +221,42 @@ describe('scheduled sends', () => {
     expect(types(unchanged.events)).toEqual(['scheduled']);
   });
 
+  it('refuses __proto__ and constructor keys in a reschedule', async () => {
+    const { uuids } = await s.schedule(['proto@example.test'], 3_600_000);
+    for (const raw of [
+      '{"scheduled_at": "2026-12-24T08:00:00Z", "__proto__": {"x": 1}}',
+      '{"constructor": 1}',
+    ]) {
+      const res = await ws
+        .api('patch', `/v1/messages/${uuids[0]}`)
+        .set('Content-Type', 'application/json')
+        .send(raw);
+      expect(res.status).toBe(422);
+      expect(res.body.error).toBe('validation_failed');
+    }
+    expect(types((await s.read(uuids[0])).events)).toEqual(['scheduled']);
+  });
+
+  it('Swagger documents the reschedule and cancel routes, their body and their answers', async () => {
+    const doc = await t.http.get('/docs-json').expect(200);
+    const patch = doc.body.paths['/v1/messages/{uuid}'].patch;
+    const cancel = doc.body.paths['/v1/messages/{uuid}/cancel'].post;
+    expect(patch.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/RescheduleMessageDto',
+    });
+    expect(doc.body.components.schemas.RescheduleMessageDto.properties.scheduled_at).toMatchObject({
+      type: 'string',
+    });
+    for (const op of [patch, cancel]) {
+      expect(op.responses['200'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/MessageResponse',
+      });
+      expect(op.responses['409'].description).toContain('not_scheduled');
+      expect(op.responses['404'].description).toContain('not_found');
+    }
+    expect(patch.responses['422'].description).toContain('validation_failed');
+  });
+
   it('never both cancels or reschedules and sends a message whose time comes during the request', async () => {
     const recipients = Array.from({ length: 20 }, (_, i) => `race${i}@example.test`);
     const { uuids, at } = await s.schedule(recipients, 1500);
