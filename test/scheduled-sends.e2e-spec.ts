@@ -100,8 +100,8 @@ describe('scheduled sends', () => {
   const s = scheduling(() => ({ t, ws, sender, smtp }));
 
   it('delivers nothing before its time, and the message once after it', async () => {
-    const { uuids, at } = await s.schedule(['later@example.test'], 3000);
-    await sleepUntil(at - 1000);
+    const { uuids, at } = await s.schedule(['later@example.test'], 4000);
+    await sleepUntil(at - 1500);
     const before = await s.read(uuids[0]);
     expect(before.status).toBe('scheduled');
     expect(new Date(before.scheduled_at).getTime()).toBe(at);
