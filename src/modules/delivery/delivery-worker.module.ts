@@ -13,7 +13,10 @@ import { SimulatedDelivery } from './simulated-delivery';
 import { MAIL_TRANSPORT } from './transports/mail-transport';
 import { SmtpTransport } from './transports/smtp.transport';
 
-/** The worker side of delivery (APP_ROLE all or worker): the queue consumer, the sweeper, the release of scheduled messages, SMTP. */
+/**
+ * The worker side of delivery (APP_ROLE all or worker): the queue consumer,
+ * the sweeper, the release of scheduled messages, SMTP.
+ */
 @Module({
   imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
   providers: [
