@@ -62,6 +62,7 @@ describe('the message lifecycle', () => {
   const detail = { attempt: 1, note: 'from the test' };
   const apply: Record<Exclude<TransitionName, 'claim'>, (id: string) => Promise<MessageEvent | null>> = {
     release: (id) => lifecycle.release(id),
+    reschedule: (id) => lifecycle.reschedule(ws.workspaceId, id, new Date(Date.now() + 60_000)),
     cancel: (id) => lifecycle.cancel(ws.workspaceId, id),
     markSent: (id) => lifecycle.markSent({ messageId: id, attempt: 1 }, detail),
     defer: (id) => lifecycle.defer({ messageId: id, attempt: 1 }, detail, new Date(Date.now() + 60_000)),
@@ -117,6 +118,7 @@ describe('the message lifecycle', () => {
     expect(await lifecycle.retry(other.workspaceId, id)).toBeNull();
     await put(id, 'scheduled');
     expect(await lifecycle.cancel(other.workspaceId, id)).toBeNull();
+    expect(await lifecycle.reschedule(other.workspaceId, id, new Date())).toBeNull();
     expect((await state(id)).status).toBe('scheduled');
   });
 
@@ -202,5 +204,63 @@ describe('the message lifecycle', () => {
     expect(await lifecycle.renewLease({ messageId: id, attempt: 2 }, 60_000)).toBe(false);
     await put(id, 'sent', 1);
     expect(await lifecycle.renewLease({ messageId: id, attempt: 1 }, 60_000)).toBe(false);
+  });
+
+  const schedule = (id: string, at: string) =>
+    t.db.query(
+      `UPDATE messages SET status = 'scheduled', scheduled_at = $2, updated_at = now() - interval '1 hour'
+        WHERE id = $1`,
+      [id, at],
+    );
+
+  it('reschedules with the new time in the message and in a scheduled event', async () => {
+    const id = await newMessage();
+    await put(id, 'scheduled');
+    const at = new Date(Date.now() + 3_600_000);
+    expect(await lifecycle.reschedule(ws.workspaceId, id, at)).toMatchObject({
+      type: 'scheduled',
+      detail: { scheduled_at: at.toISOString(), rescheduled: true },
+    });
+    const { rows } = await t.db.query(`SELECT status, scheduled_at FROM messages WHERE id = $1`, [id]);
+    expect(rows[0]).toEqual({ status: 'scheduled', scheduled_at: at });
+  });
+
+  it('releases due scheduled messages only, each with a pending event of its workspace, as the only releaser', async () => {
+    const due = [await newMessage('due1@example.test'), await newMessage('due2@example.test')];
+    const later = await newMessage('later@example.test');
+    const canceled = await newMessage('canceled@example.test');
+    for (const id of due) await schedule(id, new Date(Date.now() - 1000).toISOString());
+    await schedule(later, new Date(Date.now() + 3_600_000).toISOString());
+    await schedule(canceled, new Date(Date.now() - 1000).toISOString());
+    await put(canceled, 'canceled');
+
+    // Another process releasing: this one skips its turn.
+    await t.db.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtext('leadpush.delivery.release'))`);
+    try {
+      expect(await lifecycle.releaseDue(100)).toBeNull();
+    } finally {
+      await t.db.query('COMMIT');
+    }
+    expect((await state(due[0])).status).toBe('scheduled');
+
+    expect(await lifecycle.releaseDue(1)).toEqual([due[0]]);
+    expect((await lifecycle.releaseDue(100))?.sort()).toEqual([due[1]]);
+    expect(await lifecycle.releaseDue(100)).toEqual([]);
+    for (const id of due) {
+      const { rows } = await t.db.query(
+        `SELECT m.status, m.updated_at > now() - interval '1 minute' AS touched, e.type, e.workspace_id
+           FROM messages m JOIN message_events e ON e.message_id = m.id
+          WHERE m.id = $1 ORDER BY e.id DESC LIMIT 1`,
+        [id],
+      );
+      expect(rows[0]).toEqual({
+        status: 'pending',
+        touched: true,
+        type: 'pending',
+        workspace_id: ws.workspaceId,
+      });
+    }
+    expect((await state(later)).status).toBe('scheduled');
+    expect((await state(canceled)).status).toBe('canceled');
   });
 });

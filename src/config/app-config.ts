@@ -131,6 +131,12 @@ class EnvironmentVariables {
   @Min(0)
   SWEEP_GRACE_MS = 15000;
 
+  /** How often a worker releases the scheduled messages whose time has come (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  RELEASE_INTERVAL_MS = 1000;
+
   /** Longest time a request waits for Redis to queue its messages; they are stored first either way (ms). */
   @Transform(toInt)
   @IsInt()
@@ -205,6 +211,7 @@ export interface AppConfig {
     leaseMs: number;
     sweepIntervalMs: number;
     sweepGraceMs: number;
+    releaseIntervalMs: number;
     queueTimeoutMs: number;
   };
   rateLimitRps: number;
@@ -250,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       leaseMs: vars.DELIVERY_LEASE_MS,
       sweepIntervalMs: vars.SWEEP_INTERVAL_MS,
       sweepGraceMs: vars.SWEEP_GRACE_MS,
+      releaseIntervalMs: vars.RELEASE_INTERVAL_MS,
       queueTimeoutMs: vars.QUEUE_TIMEOUT_MS,
     },
     rateLimitRps: vars.RATE_LIMIT_RPS,

@@ -8,11 +8,15 @@ import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
+import { ScheduleReleaser } from './schedule-releaser';
 import { SimulatedDelivery } from './simulated-delivery';
 import { MAIL_TRANSPORT } from './transports/mail-transport';
 import { SmtpTransport } from './transports/smtp.transport';
 
-/** The worker side of delivery (APP_ROLE all or worker): the queue consumer, the sweeper, SMTP. */
+/**
+ * The worker side of delivery (APP_ROLE all or worker): the queue consumer,
+ * the sweeper, the release of scheduled messages, SMTP.
+ */
 @Module({
   imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
   providers: [
@@ -20,6 +24,7 @@ import { SmtpTransport } from './transports/smtp.transport';
     AttemptRecorder,
     SimulatedDelivery,
     DeliveryWorker,
+    ScheduleReleaser,
     {
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],

@@ -1,6 +1,7 @@
 import { normalizeEmail } from '@app/common';
 import {
   checkBatch,
+  checkReschedule,
   checkSend,
   contentTypeOf,
   MAX_RECIPIENTS,
@@ -319,6 +320,47 @@ describe('checkSend: scheduled_at', () => {
   it('treats null as absent', () => {
     const checked = scheduled(null);
     expect(checked.ok && checked.value.scheduledAt).toBeNull();
+  });
+});
+
+describe("checkReschedule: the rule of a send's scheduled_at, alone", () => {
+  const errorsOf = (body: unknown) => {
+    const checked = checkReschedule(body, now);
+    return checked.ok ? [] : checked.errors.map((e) => [e.field, e.message]);
+  };
+
+  it('takes a time with a zone, in the past too, as the instant it names', () => {
+    for (const [given, instant] of [
+      ['2026-12-02T09:00:00+01:00', '2026-12-02T08:00:00.000Z'],
+      ['2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000Z'],
+      ['2026-12-31T10:00:00Z', '2026-12-31T10:00:00.000Z'],
+    ]) {
+      const checked = checkReschedule({ scheduled_at: given }, now);
+      expect(checked.ok && checked.value.toISOString()).toBe(instant);
+    }
+  });
+
+  it.each([
+    ['nothing', {}, [['scheduled_at', 'scheduled_at is required']]],
+    ['null', { scheduled_at: null }, [['scheduled_at', 'scheduled_at is required']]],
+    [
+      'a time without a zone',
+      { scheduled_at: '2026-12-02T08:00:00' },
+      [['scheduled_at', 'scheduled_at must be an ISO 8601 date-time with Z or an offset']],
+    ],
+    [
+      'a time over 30 days ahead',
+      { scheduled_at: '2026-12-31T10:00:01Z' },
+      [['scheduled_at', 'scheduled_at must be at most 30 days ahead']],
+    ],
+    [
+      'another field',
+      { scheduled_at: '2026-12-02T08:00:00Z', status: 'pending' },
+      [['status', 'property status should not exist']],
+    ],
+    ['an array', [], [['body', 'must be a JSON object']]],
+  ])('refuses %s', (_, body, errors) => {
+    expect(errorsOf(body)).toEqual(errors);
   });
 });
 

@@ -405,3 +405,18 @@ export function checkBatch(input: unknown, now: Date): Checked<SendDraft[]> {
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: drafts };
 }
+
+/**
+ * A reschedule's body (SPEC §9, `PATCH /v1/messages/:uuid`): `{"scheduled_at"}`
+ * alone, required, under the rule of a send's `scheduled_at`.
+ */
+export function checkReschedule(input: unknown, now: Date): Checked<Date> {
+  const p = new Problems('');
+  if (!isObject(input)) return { ok: false, errors: [{ field: 'body', message: 'must be a JSON object' }] };
+  for (const key of Object.keys(input)) {
+    if (key !== 'scheduled_at') p.add(key, `property ${key} should not exist`);
+  }
+  if (isAbsent(input.scheduled_at)) p.add('scheduled_at', 'scheduled_at is required');
+  const at = checkScheduledAt(p, input.scheduled_at, now);
+  return at && p.errors.length === 0 ? { ok: true, value: at } : { ok: false, errors: p.errors };
+}

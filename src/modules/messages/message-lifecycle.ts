@@ -122,6 +122,46 @@ const CLAIM = `
     FROM (SELECT 1) one
     LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
 
+/** One releaser at a time across every process on the database (a transaction-scoped advisory lock). */
+const RELEASE_LOCK = 'leadpush.delivery.release';
+
+/**
+ * Releases up to `$2` scheduled messages whose time has come, earliest first
+ * (one range scan of `messages_scheduled_idx`), each with its `pending`
+ * event. Rows a cancel or reschedule holds are skipped until the next pass;
+ * the outer guard re-checks the status, so a message canceled meanwhile stays canceled.
+ */
+const RELEASE_DUE = `
+  WITH due AS (
+    SELECT id FROM messages
+     WHERE status = 'scheduled' AND scheduled_at <= now()
+     ORDER BY scheduled_at
+     LIMIT $2
+     FOR UPDATE SKIP LOCKED
+  ), moved AS (
+    UPDATE messages m SET status = $1, updated_at = now()
+      FROM due
+     WHERE m.id = due.id AND m.status = ANY($3::varchar[])
+    RETURNING m.id, m.workspace_id
+  ), ev AS (
+    INSERT INTO message_events (message_id, workspace_id, type) SELECT id, workspace_id, $1 FROM moved
+  )
+  SELECT id FROM moved`;
+
+/** A new time for a scheduled message: `scheduled` again, with an event that says so. */
+const RESCHEDULE = `
+  WITH moved AS (
+    UPDATE messages SET status = $3, scheduled_at = $5, updated_at = now()
+     WHERE id = $1 AND workspace_id = $2 AND status = ANY($4::varchar[])
+    RETURNING id, workspace_id
+  ), ev AS (
+    INSERT INTO message_events (message_id, workspace_id, type, detail)
+    SELECT id, workspace_id, $3, jsonb_build_object('scheduled_at', $6::text, 'rescheduled', true)
+      FROM moved
+    RETURNING type, at, detail
+  )
+  SELECT type, at, detail FROM ev`;
+
 /** An event that changes no status, recorded while the message is in one of the transition's sources. */
 const NOTE = `
   INSERT INTO message_events (message_id, workspace_id, type, detail)
@@ -230,6 +270,44 @@ export class MessageLifecycle {
   /** A scheduled message whose time has come: handed to delivery. */
   release(messageId: string): Promise<MessageEvent | null> {
     return this.enter('release', { messageId }, {});
+  }
+
+  /**
+   * Releases the scheduled messages that are due, at most `limit`, as the
+   * only releaser: answers their ids (to queue), or null without looking
+   * when another process is releasing.
+   */
+  releaseDue(limit: number): Promise<string[] | null> {
+    return this.sql.transaction(async (tx) => {
+      const lock = await tx.one<{ locked: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
+        [RELEASE_LOCK],
+      );
+      if (!lock?.locked) return null;
+      const rows = await tx.rows<{ id: string }>(
+        RELEASE_DUE,
+        [TRANSITIONS.release.to, limit, sources('release')],
+        'lifecycle-release-due',
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
+  /** A scheduled message's new time: one conditional UPDATE, like cancel. */
+  async reschedule(workspaceId: string, messageId: string, scheduledAt: Date): Promise<MessageEvent | null> {
+    const row = await this.sql.one<Record<string, unknown>>(
+      RESCHEDULE,
+      [
+        messageId,
+        workspaceId,
+        TRANSITIONS.reschedule.to,
+        sources('reschedule'),
+        scheduledAt,
+        scheduledAt.toISOString(),
+      ],
+      'lifecycle-reschedule',
+    );
+    return row ? toEvent(row) : null;
   }
 
   /** One conditional UPDATE, so it can never race a release into both canceling and sending. */

@@ -60,8 +60,9 @@ describe('the message lifecycle table', () => {
     expect(TRANSITIONS.recordDelay.to).toBeNull();
   });
 
-  it('never goes back to scheduled, and cancels nothing that was handed to delivery', () => {
-    expect(names.filter((name) => entered(name) === 'scheduled')).toEqual([]);
+  it('never goes back to scheduled (a reschedule stays there), and cancels nothing that was handed to delivery', () => {
+    expect(names.filter((name) => entered(name) === 'scheduled')).toEqual(['reschedule']);
+    expect(from('reschedule')).toEqual(['scheduled']);
     expect(names.filter((name) => entered(name) === 'canceled')).toEqual(['cancel']);
   });
 });

@@ -37,9 +37,12 @@ interface Transition {
  * - `bounce` from `sent` and `complain` are the reports that arrive after
  *   the relay said 250 (SPEC §13).
  * - `retry` releases mail held back by a suppression or given up on (SPEC §9).
+ * - `reschedule` moves a `scheduled` message's time (SPEC §9): it enters
+ *   `scheduled` again, so it writes a `scheduled` event.
  */
 export const TRANSITIONS = {
   release: { from: ['scheduled'], to: 'pending' },
+  reschedule: { from: ['scheduled'], to: 'scheduled' },
   cancel: { from: ['scheduled'], to: 'canceled' },
   claim: { from: ['pending', 'deferred', 'sending'], to: 'sending' },
   markSent: { from: ['sending'], to: 'sent' },

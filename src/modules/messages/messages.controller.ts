@@ -1,9 +1,16 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
-import { ListMessagesQueryDto, MessagePage, MessageResponse } from './dto/message.dto';
+import { ListMessagesQueryDto, MessagePage, MessageResponse, RescheduleMessageDto } from './dto/message.dto';
 import { MessagesService } from './messages.service';
 
 /** What happened to every message: its status and its events. */
@@ -27,6 +34,36 @@ export class MessagesController {
   }
 
   /**
+   * Moves a `scheduled` message to a new time. A time in the past or now
+   * releases it at once (`pending`), as a send with such a time does.
+   */
+  @Patch(':uuid')
+  @ApiBody({ type: RescheduleMessageDto })
+  @ApiConflictResponse({ description: '`not_scheduled`: the message is no longer `scheduled`' })
+  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      '`validation_failed`: `scheduled_at` missing, malformed or over 30 days ahead, or another field',
+  })
+  async reschedule(
+    @Auth() auth: AuthContext,
+    @Param('uuid') uuid: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+  ): Promise<MessageResponse> {
+    return { data: await this.messages.reschedule(auth.workspaceId, uuid, body, requestIdOf(req)) };
+  }
+
+  /** Cancels a `scheduled` message: `canceled`, final; nothing of it is ever delivered. */
+  @Post(':uuid/cancel')
+  @HttpCode(200)
+  @ApiConflictResponse({ description: '`not_scheduled`: the message is no longer `scheduled`' })
+  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
+  async cancel(@Auth() auth: AuthContext, @Param('uuid') uuid: string): Promise<MessageResponse> {
+    return { data: await this.messages.cancel(auth.workspaceId, uuid) };
+  }
+
+  /**
    * Releases a `suppressed` or `failed` message: back to `pending`, delivered
    * afresh with DELIVERY_MAX_ATTEMPTS attempts again; its events go on. Mail
    * held back by a suppression can be retried once the address is removed
@@ -44,12 +81,12 @@ export class MessagesController {
     @Param('uuid') uuid: string,
     @Req() req: Request,
   ): Promise<MessageResponse> {
-    const requestId = (req as Request & { id?: unknown }).id;
-    const message = await this.messages.retry(
-      auth.workspaceId,
-      uuid,
-      typeof requestId === 'string' ? requestId : undefined,
-    );
-    return { data: message };
+    return { data: await this.messages.retry(auth.workspaceId, uuid, requestIdOf(req)) };
   }
+}
+
+/** The request's id (pino-http's), carried into the delivery job's log lines. */
+function requestIdOf(req: Request): string | undefined {
+  const id = (req as Request & { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
 }

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, decodeCursor, isUuid, NotFoundError, Page, toPage } from '@app/common';
+import {
+  ConflictError,
+  decodeCursor,
+  isUuid,
+  NotFoundError,
+  Page,
+  toPage,
+  ValidationFailedError,
+} from '@app/common';
 import { Sql } from '../../database/sql';
 import { DeliveryProducer } from '../delivery/delivery.producer';
+import { checkReschedule } from '../emails/send-rules';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import {
   ListMessagesQueryDto,
@@ -49,11 +58,17 @@ function toSummary(row: MessageRow): MessageSummaryDto {
 }
 
 const notRetryable = (message: string) => new ConflictError(message, 'not_retryable');
+const notScheduled = (status: MessageStatus) =>
+  new ConflictError(
+    `The message is ${status}; only scheduled messages can be rescheduled or canceled`,
+    'not_scheduled',
+  );
 
 /**
  * Reading messages back: one message with its attachments (names, types and
  * sizes; never the bytes) and events, or a filtered list (which never touches
- * the attachments); and releasing held ones again (retry).
+ * the attachments); releasing held ones again (retry); moving and canceling
+ * scheduled ones.
  */
 @Injectable()
 export class MessagesService {
@@ -107,6 +122,49 @@ export class MessagesService {
     }
     await this.producer.enqueue([{ messageId: uuid, requestId }]);
     return this.get(workspaceId, uuid);
+  }
+
+  /**
+   * Gives a `scheduled` message a new time (SPEC §9), under the rule of a
+   * send's `scheduled_at`. A time in the past or now releases it at once, as
+   * a send with such a time is: `pending`, and queued.
+   */
+  async reschedule(
+    workspaceId: string,
+    uuid: string,
+    body: unknown,
+    requestId?: string,
+  ): Promise<MessageDto> {
+    if (!isUuid(uuid)) throw new NotFoundError('Message');
+    const now = new Date();
+    const checked = checkReschedule(body, now);
+    if (!checked.ok) throw new ValidationFailedError(checked.errors);
+    if (!(await this.lifecycle.reschedule(workspaceId, uuid, checked.value))) {
+      throw notScheduled(await this.statusOf(workspaceId, uuid));
+    }
+    if (checked.value <= now && (await this.lifecycle.release(uuid))) {
+      await this.producer.enqueue([{ messageId: uuid, requestId }]);
+    }
+    return this.get(workspaceId, uuid);
+  }
+
+  /** Cancels a `scheduled` message for good (SPEC §9): one conditional UPDATE, so it is either canceled or released. */
+  async cancel(workspaceId: string, uuid: string): Promise<MessageDto> {
+    if (!isUuid(uuid)) throw new NotFoundError('Message');
+    if (!(await this.lifecycle.cancel(workspaceId, uuid))) {
+      throw notScheduled(await this.statusOf(workspaceId, uuid));
+    }
+    return this.get(workspaceId, uuid);
+  }
+
+  /** The status of a message of the workspace; 404 when there is none. */
+  private async statusOf(workspaceId: string, uuid: string): Promise<MessageStatus> {
+    const row = await this.sql.one<{ status: MessageStatus }>(
+      `SELECT status FROM messages WHERE id = $1 AND workspace_id = $2`,
+      [uuid, workspaceId],
+    );
+    if (!row) throw new NotFoundError('Message');
+    return row.status;
   }
 
   async list(workspaceId: string, query: ListMessagesQueryDto): Promise<Page<MessageSummaryDto>> {

@@ -78,3 +78,12 @@ export class MessagePage {
   /** Pass as `cursor` to get the next page; null on the last one. */
   next_cursor: string | null;
 }
+
+export class RescheduleMessageDto {
+  /**
+   * The new time: an ISO 8601 date-time with `Z` or an offset, at most 30
+   * days ahead. A time in the past or now releases the message at once.
+   * @example "2026-12-24T08:00:00Z"
+   */
+  scheduled_at: string;
+}
