@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AddressesModule } from '../addresses/addresses.module';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { AttachmentPruner } from './attachment-pruner';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
@@ -12,7 +13,10 @@ import { SimulatedDelivery } from './simulated-delivery';
 import { MAIL_TRANSPORT } from './transports/mail-transport';
 import { SmtpTransport } from './transports/smtp.transport';
 
-/** The worker side of delivery (APP_ROLE all or worker): the queue consumer, the sweeper, SMTP. */
+/**
+ * The worker side of delivery (APP_ROLE all or worker): the queue consumer,
+ * the sweeper, SMTP, and the pruning of attachment bytes.
+ */
 @Module({
   imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
   providers: [
@@ -20,6 +24,7 @@ import { SmtpTransport } from './transports/smtp.transport';
     AttemptRecorder,
     SimulatedDelivery,
     DeliveryWorker,
+    AttachmentPruner,
     {
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],
