@@ -1,6 +1,9 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import type { Attachment, ParsedMail } from 'mailparser';
 import { authenticate } from 'mailauth';
 import { Client } from 'pg';
+import { DELIVERY_QUEUE, DeliveryJobId } from '../src/modules/delivery/delivery.jobs';
 import { AttachmentsRepository } from '../src/modules/messages/attachments.repository';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
@@ -47,6 +50,7 @@ describe('attachments', () => {
   let ws: Workspace;
   let sender: Sender;
   let store: AttachmentsRepository;
+  let queue: Queue;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
@@ -59,6 +63,7 @@ describe('attachments', () => {
     ws = await createWorkspace(t);
     sender = await createSender(t, ws);
     store = t.app.get(AttachmentsRepository);
+    queue = t.app.get(getQueueToken(DELIVERY_QUEUE));
   });
   afterEach(() => {
     smtp.setRcptHandler(undefined);
@@ -101,6 +106,8 @@ describe('attachments', () => {
         [uuid],
       )
     ).rows.map((r) => r.stored as boolean);
+  const requestOf = async (uuid: string) =>
+    (await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [uuid])).rows[0].request_id as string;
   /** Whether a session of this test's database waits for a lock. */
   const waitingOnALock = async () =>
     (
@@ -169,6 +176,44 @@ describe('attachments', () => {
       });
       expect(auth.dkim.results).toHaveLength(1);
       expect(auth.dkim.results[0].status.result).toBe('pass');
+    }
+  });
+
+  it('are read once for all the recipients of a request', async () => {
+    const reads = jest.spyOn(store, 'contentOf');
+    try {
+      const to = Array.from({ length: 12 }, (_, i) => `many${i}@example.test`);
+      const accepted = await send({ to });
+      await Promise.all(accepted.map((m) => settled(m.uuid, 'sent')));
+      for (const address of to) expectAttachments(receivedBy(address)[0].parsed);
+      const requestId = await requestOf(accepted[0].uuid);
+      expect(reads.mock.calls.filter(([id]) => id === requestId)).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('cost a message without attachments no query', async () => {
+    const reads = jest.spyOn(store, 'contentOf');
+    const drops = jest.spyOn(store, 'release');
+    try {
+      const [{ uuid }] = await send({
+        to: ['plain@example.test'],
+        html: '<p>Hi</p>',
+        attachments: undefined,
+      });
+      await settled(uuid, 'sent');
+      // The job (which would drop bytes after recording `sent`) is done once Bull removed it.
+      await eventually(async () => !(await queue.getJob(DeliveryJobId.first(uuid))), {
+        what: 'the delivery job to finish',
+      });
+      expect(receivedBy('plain@example.test')[0].parsed.attachments).toEqual([]);
+      const requestId = await requestOf(uuid);
+      expect(reads.mock.calls.filter(([id]) => id === requestId)).toEqual([]);
+      expect(drops.mock.calls.filter(([ids]) => ids.includes(requestId))).toEqual([]);
+    } finally {
+      reads.mockRestore();
+      drops.mockRestore();
     }
   });
 
