@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AddressesModule } from '../addresses/addresses.module';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { AttachmentPruner } from './attachment-pruner';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
@@ -15,7 +16,8 @@ import { SmtpTransport } from './transports/smtp.transport';
 
 /**
  * The worker side of delivery (APP_ROLE all or worker): the queue consumer,
- * the sweeper, the release of scheduled messages, SMTP.
+ * the sweeper, the release of scheduled messages, SMTP, and the pruning of
+ * attachment bytes.
  */
 @Module({
   imports: [DeliveryModule, MessagesModule, AddressesModule, SuppressionsModule],
@@ -25,6 +27,7 @@ import { SmtpTransport } from './transports/smtp.transport';
     SimulatedDelivery,
     DeliveryWorker,
     ScheduleReleaser,
+    AttachmentPruner,
     {
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],

@@ -1,16 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
+import { TtlCache } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
 import { DomainsService } from '../addresses/domains.service';
 import type { SenderAddress } from '../addresses/sender-address';
+import { AttachmentsRepository } from '../messages/attachments.repository';
 import { DeliverableMessage, MessageLifecycle } from '../messages/message-lifecycle';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
-import { composeMime } from './mime-composer';
+import { composeMime, MimeAttachment } from './mime-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
@@ -22,17 +24,36 @@ import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transp
 const SEND_TIMEOUT_MS = 5 * 60_000;
 
 /**
+ * The attachments of a request are read once for all its recipients: kept
+ * this long, for at most ATTACHMENT_CACHE_REQUESTS requests at a time (each
+ * at most ~7.5 MB decoded, as a send body is at most 10 MB).
+ */
+const ATTACHMENT_CACHE_MS = 60_000;
+const ATTACHMENT_CACHE_REQUESTS = 8;
+
+/** Outcomes after which a message cannot be delivered again (its request's bytes may go). */
+const SETTLED_OUTCOMES: readonly DeliveryOutcome[] = ['sent', 'bounced', 'complained'];
+
+/**
  * Delivers one message: claims it (so no other job can), keeps its lease while
- * it works, checks the suppression list and the sender, composes it, hands it
- * to SMTP for its one recipient and records the outcome through the
- * message's lifecycle.
+ * it works, checks the suppression list and the sender, composes it (with its
+ * request's attachments, when it has some), hands it to SMTP for its one
+ * recipient and records the outcome through the message's lifecycle. A
+ * message that settles lets its request's attachment bytes go if no other
+ * message needs them.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
+  /** By request id; the promise, so messages of one request delivered at once share one read. */
+  private readonly attachmentCache = new TtlCache<string, Promise<MimeAttachment[]>>(
+    ATTACHMENT_CACHE_MS,
+    ATTACHMENT_CACHE_REQUESTS,
+  );
 
   constructor(
     private readonly lifecycle: MessageLifecycle,
+    private readonly attachments: AttachmentsRepository,
     private readonly addresses: AddressesService,
     private readonly domains: DomainsService,
     private readonly suppressions: SuppressionsService,
@@ -66,11 +87,23 @@ export class DeliveryService {
       (error) =>
         this.logger.warn({ messageId, requestId }, `Lease renewal failed: ${(error as Error).message}`),
     );
+    let outcome: DeliveryOutcome;
     try {
-      return await this.run(message, lease, requestId);
+      outcome = await this.run(message, lease, requestId);
     } finally {
       lease.stop();
     }
+    if (message.attachmentCount > 0 && SETTLED_OUTCOMES.includes(outcome)) {
+      await this.attachments
+        .release([message.requestId])
+        .catch((error: Error) =>
+          this.logger.warn(
+            { messageId, requestId },
+            `Dropping the attachments of request ${message.requestId} failed: ${error.message}`,
+          ),
+        );
+    }
+    return outcome;
   }
 
   private async run(message: DeliverableMessage, lease: Lease, requestId?: string): Promise<DeliveryOutcome> {
@@ -164,7 +197,10 @@ export class DeliveryService {
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
-    const key = await this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    const [key, attachments] = await Promise.all([
+      this.domains.getSigningKey(message.workspaceId, sender.domainId),
+      message.attachmentCount > 0 ? this.attachmentsOf(message.requestId) : undefined,
+    ]);
     const raw = await composeMime(
       {
         from: { name: sender.name, address: sender.email },
@@ -175,9 +211,28 @@ export class DeliveryService {
         text: message.text,
         messageId: `<${message.messageId}@${sender.domainName}>`,
         headers: message.headers,
+        attachments,
       },
       key,
     );
     return { envelope: { from: envelopeSender(message, sender), to: message.recipient }, raw };
+  }
+
+  private attachmentsOf(requestId: string): Promise<MimeAttachment[]> {
+    const cached = this.attachmentCache.get(requestId);
+    if (cached) return cached;
+    const read = this.attachments.contentOf(requestId).then((stored) =>
+      stored.map(({ filename, contentType, contentId, content }) => ({
+        filename,
+        contentType,
+        content,
+        ...(contentId ? { contentId } : {}),
+      })),
+    );
+    this.attachmentCache.set(requestId, read);
+    read.catch(() => {
+      if (this.attachmentCache.get(requestId) === read) this.attachmentCache.delete(requestId);
+    });
+    return read;
   }
 }

@@ -25,6 +25,9 @@ export interface Attempt {
 /** A claimed message with everything needed to deliver it. */
 export interface DeliverableMessage extends Attempt {
   workspaceId: string;
+  requestId: string;
+  /** How many attachments the request has; their bytes are read (AttachmentsRepository) only when there are some. */
+  attachmentCount: number;
   recipient: string;
   type: RecipientType;
   fromEmail: string;
@@ -118,7 +121,7 @@ const CLAIM = `
     RETURNING type, at, detail
   )
   SELECT (SELECT row_to_json(ev) FROM ev) AS event, EXISTS (SELECT 1 FROM abandoned) AS abandoned,
-         c.*, r.test, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers
+         c.*, r.test, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers, r.attachment_count
     FROM (SELECT 1) one
     LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
 
@@ -198,6 +201,8 @@ export class MessageLifecycle {
         messageId: row.id as string,
         attempt: row.attempts as number,
         workspaceId: row.workspace_id as string,
+        requestId: row.request_id as string,
+        attachmentCount: row.attachment_count as number,
         recipient: row.recipient as string,
         type: row.type as RecipientType,
         fromEmail: row.from_email as string,
@@ -317,10 +322,11 @@ export class MessageLifecycle {
 
   /**
    * Releases a suppressed or failed message: `pending` again, with its
-   * attempt count restarted (DELIVERY_MAX_ATTEMPTS applies afresh) and its events kept.
+   * attempt count restarted (DELIVERY_MAX_ATTEMPTS applies afresh) and its
+   * events kept; in the caller's transaction when given one.
    */
-  retry(workspaceId: string, messageId: string): Promise<MessageEvent | null> {
-    return this.enter('retry', { messageId, workspaceId }, { retry: true }, { restart: true });
+  retry(workspaceId: string, messageId: string, db?: SqlRunner): Promise<MessageEvent | null> {
+    return this.enter('retry', { messageId, workspaceId }, { retry: true }, { restart: true }, db);
   }
 
   /** A delay report: a `delayed` event, the status unchanged. */
@@ -348,8 +354,9 @@ export class MessageLifecycle {
     target: Target,
     detail: Record<string, unknown>,
     options: { nextAttemptAt?: Date; restart?: boolean } = {},
+    db?: SqlRunner,
   ): Promise<MessageEvent | null> {
-    return (await this.move(name, target, detail, options))?.event ?? null;
+    return (await this.move(name, target, detail, options, db))?.event ?? null;
   }
 
   /** Bounce or complaint, and the suppression it may bring: each module writes its own table, in one transaction. */

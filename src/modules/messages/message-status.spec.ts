@@ -1,4 +1,10 @@
-import { MESSAGE_STATUSES, type MessageStatus, TRANSITIONS, type TransitionName } from './message-status';
+import {
+  MESSAGE_STATUSES,
+  type MessageStatus,
+  SETTLED_STATUSES,
+  TRANSITIONS,
+  type TransitionName,
+} from './message-status';
 
 const names = Object.keys(TRANSITIONS) as TransitionName[];
 const from = (name: TransitionName): readonly MessageStatus[] => TRANSITIONS[name].from;
@@ -64,5 +70,11 @@ describe('the message lifecycle table', () => {
     expect(names.filter((name) => entered(name) === 'scheduled')).toEqual(['reschedule']);
     expect(from('reschedule')).toEqual(['scheduled']);
     expect(names.filter((name) => entered(name) === 'canceled')).toEqual(['cancel']);
+  });
+});
+
+describe('SETTLED_STATUSES', () => {
+  it('are the statuses no transition leads back to delivery from: retry keeps failed and suppressed out', () => {
+    expect([...SETTLED_STATUSES].sort()).toEqual(['bounced', 'canceled', 'complained', 'sent']);
   });
 });

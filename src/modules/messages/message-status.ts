@@ -55,3 +55,29 @@ export const TRANSITIONS = {
   retry: { from: ['suppressed', 'failed'], to: 'pending' },
 } as const satisfies Record<string, Transition>;
 export type TransitionName = keyof typeof TRANSITIONS;
+
+/** Whether some chain of transitions leads a message in `status` to another delivery attempt (`claim`). */
+function canBeDeliveredAgain(status: MessageStatus): boolean {
+  const seen = new Set<MessageStatus>([status]);
+  const queue: MessageStatus[] = [status];
+  for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
+    for (const { from, to } of Object.values<Transition>(TRANSITIONS)) {
+      if (!from.includes(at) || to === null) continue;
+      if (to === 'sending') return true;
+      if (!seen.has(to)) {
+        seen.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The statuses no transition leads out of into another delivery (`sent`,
+ * `bounced`, `complained`, `canceled`): a message in one needs its content no
+ * more. `failed` and `suppressed` are not among them (`retry`).
+ */
+export const SETTLED_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES.filter(
+  (status) => !canBeDeliveredAgain(status),
+);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { AttachmentsRepository } from './attachments.repository';
 import { MessageLifecycle } from './message-lifecycle';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
@@ -9,6 +10,7 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
 
 /**
  * Messages and their events: storage of accepted requests (MessagesRepository),
+ * their attachments' bytes and how long they stay (AttachmentsRepository),
  * the lifecycle every status change goes through (MessageLifecycle), the
  * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
  * Tables it owns: email_requests, messages, message_events, email_attachments.
@@ -16,7 +18,13 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
 @Module({
   imports: [SuppressionsModule, DeliveryModule],
   controllers: [MessagesController],
-  providers: [MessagesRepository, MessageLifecycle, StrandedMessagesRepository, MessagesService],
-  exports: [MessagesRepository, MessageLifecycle, StrandedMessagesRepository],
+  providers: [
+    MessagesRepository,
+    AttachmentsRepository,
+    MessageLifecycle,
+    StrandedMessagesRepository,
+    MessagesService,
+  ],
+  exports: [MessagesRepository, AttachmentsRepository, MessageLifecycle, StrandedMessagesRepository],
 })
 export class MessagesModule {}

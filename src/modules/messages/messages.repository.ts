@@ -49,10 +49,10 @@ export class MessagesRepository {
   /**
    * Stores any number of accepted requests in one statement (so in one
    * transaction, or in the caller's): each request's content and attachments
-   * once, one message per recipient with its first event (`pending` or
-   * `scheduled`). Safe to repeat with the same requests (their ids were
-   * planned once) after an error that may have hidden a commit: nothing is
-   * stored twice.
+   * once (with their count, which tells delivery whether to read them), one
+   * message per recipient with its first event (`pending` or `scheduled`).
+   * Safe to repeat with the same requests (their ids were planned once)
+   * after an error that may have hidden a commit: nothing is stored twice.
    */
   async insertRequests(db: SqlRunner, requests: AcceptedRequest[]): Promise<void> {
     if (requests.length === 0) return;
@@ -63,12 +63,13 @@ export class MessagesRepository {
     await db.exec(
       `WITH req AS (
          INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients,
-                                     headers, tag, source, test)
+                                     headers, tag, source, test, attachment_count)
          SELECT id, workspace_id, from_email, subject, html, text, reply_to, to_recipients::jsonb, headers::jsonb,
-                tag, source, test
+                tag, source, test, attachment_count
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::boolean[])
-                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag, source, test)
+                       $9::text[], $10::text[], $11::text[], $12::boolean[], $27::smallint[])
+                AS r(id, workspace_id, from_email, subject, html, text, reply_to, to_recipients, headers, tag, source, test,
+                     attachment_count)
          ON CONFLICT (id) DO NOTHING
          RETURNING id, workspace_id, tag, created_at
        ), status AS (
@@ -118,6 +119,7 @@ export class MessagesRepository {
         attachments.map((a) => a.contentType),
         attachments.map((a) => a.contentId),
         attachments.map((a) => a.content),
+        requests.map((r) => r.attachments.length),
       ],
       'insert-requests',
     );

@@ -19,6 +19,7 @@ import {
   MessageEventDto,
   MessageSummaryDto,
 } from './dto/message.dto';
+import { AttachmentsRepository, RETRYABLE_RETENTION_DAYS } from './attachments.repository';
 import { MessageLifecycle } from './message-lifecycle';
 import { type MessageStatus, TRANSITIONS } from './message-status';
 
@@ -75,6 +76,7 @@ export class MessagesService {
   constructor(
     private readonly sql: Sql,
     private readonly lifecycle: MessageLifecycle,
+    private readonly attachments: AttachmentsRepository,
     private readonly suppressions: SuppressionsService,
     private readonly producer: DeliveryProducer,
   ) {}
@@ -100,13 +102,15 @@ export class MessagesService {
 
   /**
    * Retries a `suppressed` or `failed` message (SPEC §9) unless its recipient
-   * is still suppressed, and queues it; a queue that is down leaves it to the
-   * sweeper. The transition's guard decides a race with anything else.
+   * is still suppressed or its attachments' bytes were dropped (kept
+   * RETRYABLE_RETENTION_DAYS after it ended), and queues it; a queue that is
+   * down leaves it to the sweeper. The transition's guard decides a race with
+   * anything else, the request's row lock a race with the dropping of bytes.
    */
   async retry(workspaceId: string, uuid: string, requestId?: string): Promise<MessageDto> {
     if (!isUuid(uuid)) throw new NotFoundError('Message');
-    const row = await this.sql.one<{ status: MessageStatus; recipient: string }>(
-      `SELECT status, recipient FROM messages WHERE id = $1 AND workspace_id = $2`,
+    const row = await this.sql.one<{ status: MessageStatus; recipient: string; request_id: string }>(
+      `SELECT status, recipient, request_id FROM messages WHERE id = $1 AND workspace_id = $2`,
       [uuid, workspaceId],
     );
     if (!row) throw new NotFoundError('Message');
@@ -117,9 +121,17 @@ export class MessagesService {
     if (await this.suppressions.isSuppressed(workspaceId, row.recipient)) {
       throw notRetryable(`${row.recipient} is still on the suppression list; remove it first`);
     }
-    if (!(await this.lifecycle.retry(workspaceId, uuid))) {
-      throw notRetryable('The message changed meanwhile and can no longer be retried');
-    }
+    await this.sql.transaction(async (tx) => {
+      if (!(await this.attachments.holdForRetry(tx, row.request_id))) {
+        throw notRetryable(
+          `The message's attachments are no longer stored (they are kept ${RETRYABLE_RETENTION_DAYS} days after ` +
+            'a failed or suppressed delivery); send it again',
+        );
+      }
+      if (!(await this.lifecycle.retry(workspaceId, uuid, tx))) {
+        throw notRetryable('The message changed meanwhile and can no longer be retried');
+      }
+    });
     await this.producer.enqueue([{ messageId: uuid, requestId }]);
     return this.get(workspaceId, uuid);
   }

@@ -1,0 +1,33 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AttachmentsRepository } from '../messages/attachments.repository';
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * The worker role drops, every hour, the attachment bytes no message needs
+ * any more (AttachmentsRepository): those of requests whose last message was
+ * canceled, or failed or suppressed too long ago to be retried, and any a
+ * delivery could not drop as it settled.
+ */
+@Injectable()
+export class AttachmentPruner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AttachmentPruner.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly attachments: AttachmentsRepository) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(
+      () =>
+        void this.attachments
+          .prune()
+          .catch((error: Error) => this.logger.warn(`Pruning attachments failed: ${error.message}`)),
+      PRUNE_INTERVAL_MS,
+    );
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+}
