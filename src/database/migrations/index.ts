@@ -5,6 +5,7 @@ import { IdempotencyOwner1764150300000 } from './1764150300000-IdempotencyOwner'
 import { SweepIndex1764150350000 } from './1764150350000-SweepIndex';
 import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 import { ApiKeyMode1764150450000 } from './1764150450000-ApiKeyMode';
+import { RawContent1764150600000 } from './1764150600000-RawContent';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   SweepIndex1764150350000,
   SendPipeline1764150400000,
   ApiKeyMode1764150450000,
+  RawContent1764150600000,
 ];

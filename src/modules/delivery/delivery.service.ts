@@ -6,11 +6,13 @@ import { AddressesService } from '../addresses/addresses.service';
 import { DomainsService } from '../addresses/domains.service';
 import type { SenderAddress } from '../addresses/sender-address';
 import { DeliverableMessage, MessageLifecycle } from '../messages/message-lifecycle';
+import { MessagesRepository } from '../messages/messages.repository';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
 import { composeMime } from './mime-composer';
+import { composeRaw } from './raw-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
@@ -33,6 +35,7 @@ export class DeliveryService {
 
   constructor(
     private readonly lifecycle: MessageLifecycle,
+    private readonly messages: MessagesRepository,
     private readonly addresses: AddressesService,
     private readonly domains: DomainsService,
     private readonly suppressions: SuppressionsService,
@@ -165,6 +168,14 @@ export class DeliveryService {
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
     const key = await this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    const envelope = { from: envelopeSender(message, sender), to: message.recipient };
+    const messageId = `<${message.messageId}@${sender.domainName}>`;
+    if (message.source === 'smtp') {
+      const content = await this.messages.rawContent(message.messageId);
+      if (!content) throw new Error('its raw content is missing');
+      const from = { name: sender.name, address: sender.email };
+      return { envelope, raw: await composeRaw(content, { from, messageId, date: new Date() }, key) };
+    }
     const raw = await composeMime(
       {
         from: { name: sender.name, address: sender.email },
@@ -173,11 +184,11 @@ export class DeliveryService {
         subject: message.subject,
         html: message.html,
         text: message.text,
-        messageId: `<${message.messageId}@${sender.domainName}>`,
+        messageId,
         headers: message.headers,
       },
       key,
     );
-    return { envelope: { from: envelopeSender(message, sender), to: message.recipient }, raw };
+    return { envelope, raw };
   }
 }

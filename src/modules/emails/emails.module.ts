@@ -9,7 +9,7 @@ import { EmailsService } from './emails.service';
 import { SendingAllowedGuard } from './sending-allowed.guard';
 
 /**
- * The front door: POST /v1/emails and /v1/emails/batch. HTTP body → send-rules.ts →
+ * The front door: POST /v1/emails and /v1/emails/batch (the SMTP relay uses EmailsService too). HTTP body → send-rules.ts →
  * SendCommand → EmailsService.accept → MessagesRepository (storage) and DeliveryProducer
  * (queue). Owns no table: it writes through the messages and idempotency modules.
  */
@@ -17,5 +17,6 @@ import { SendingAllowedGuard } from './sending-allowed.guard';
   imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
   controllers: [EmailsController],
   providers: [EmailsService, SendingAllowedGuard],
+  exports: [EmailsService],
 })
 export class EmailsModule {}
