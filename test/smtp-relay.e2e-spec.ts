@@ -270,35 +270,89 @@ describe('SMTP relay (SPEC §11)', () => {
     }
   });
 
-  it('adds a missing Message-ID and Date, replaces From by a contact route, and simulates a test key', async () => {
-    const testKey = await t
+  /** One message over a raw session: From the sender, To the recipient; answers the reply to the end of DATA. */
+  async function sendPlain(token: string, to: string, extraHeaders = ''): Promise<Reply> {
+    const c = await session(token);
+    expect((await c.command(`MAIL FROM:<${sender.email}>`)).code).toBe(250);
+    expect((await c.command(`RCPT TO:<${to}>`)).code).toBe(250);
+    expect((await c.command('DATA')).code).toBe(354);
+    const reply = await c.send(
+      `From: ${sender.email}\r\nTo: ${to}\r\n${extraHeaders}Subject: plain\r\n\r\nhello\r\n.\r\n`,
+    );
+    c.close();
+    return reply;
+  }
+  const listedFor = async (recipient: string) => {
+    const { body } = await ws
+      .api('get', `/v1/messages?recipient=${encodeURIComponent(recipient)}`)
+      .expect(200);
+    return body.data[0];
+  };
+
+  it('adds a missing Message-ID and Date', async () => {
+    expect((await sendPlain(ws.token, 'plain@example.test')).code).toBe(250);
+    const message = await listedFor('plain@example.test');
+    await settledMessage(ws, message.uuid, 'sent');
+    expect(smtp.messages.map((m) => m.envelopeTo)).toEqual([['plain@example.test']]);
+    const head = headerBlock(smtp.messages[0].raw);
+    expect(head).toContain(`Message-ID: <${message.uuid}@${sender.domain}>`);
+    expect(head).toMatch(/^Date: /m);
+  });
+
+  it("replaces From by a contact's delivery route", async () => {
+    const route = await ws
+      .api('post', '/v1/addresses')
+      .send({ email: `route@${sender.domain}`, name: 'Route Desk' })
+      .expect(201);
+    await ws
+      .api('post', '/v1/contacts')
+      .send({ email: 'routed@example.test', delivery_address_id: route.body.data.id })
+      .expect(201);
+    expect((await sendPlain(ws.token, 'routed@example.test')).code).toBe(250);
+    const message = await listedFor('routed@example.test');
+    expect(message.from).toBe(`route@${sender.domain}`);
+    await settledMessage(ws, message.uuid, 'sent');
+    const head = headerBlock(smtp.messages[0].raw);
+    expect(head.split('\r\n')).toContain(`From: "Route Desk" <route@${sender.domain}>`);
+    expect(head).not.toContain(`From: ${sender.email}`);
+  });
+
+  it('holds a suppressed recipient back, as for the API', async () => {
+    await ws.api('post', '/v1/suppressions').send({ email: 'blocked@example.test' }).expect(201);
+    expect((await sendPlain(ws.token, 'blocked@example.test')).code).toBe(250);
+    const message = await listedFor('blocked@example.test');
+    expect(await settledMessage(ws, message.uuid)).toMatchObject({ status: 'suppressed', source: 'smtp' });
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it("simulates a test key's messages: every status, never SMTP", async () => {
+    const key = await t
       .admin('post', `/admin/v1/workspaces/${ws.workspaceId}/api-keys`)
       .send({ name: 'smtp test', mode: 'test' })
       .expect(201);
-    const send = async (token: string, to: string) => {
-      const c = await session(token);
-      expect((await c.command(`MAIL FROM:<${sender.email}>`)).code).toBe(250);
-      expect((await c.command(`RCPT TO:<${to}>`)).code).toBe(250);
-      expect((await c.command('DATA')).code).toBe(354);
-      const reply = await c.send(
-        `From: ${sender.email}\r\nTo: ${to}\r\nSubject: plain\r\n\r\nhello\r\n.\r\n`,
-      );
-      c.close();
-      expect(reply.code).toBe(250);
-    };
-    await send(testKey.body.data.token, 'bounced@example.test');
-    await send(ws.token, 'plain@example.test');
-    const list = await ws.api('get', '/v1/messages').expect(200);
-    const simulated = list.body.data.find(
-      (m: { recipient: string }) => m.recipient === 'bounced@example.test',
-    );
-    expect(await settledMessage(ws, simulated.uuid, 'bounced')).toMatchObject({ test: true, source: 'smtp' });
-    const real = list.body.data.find((m: { recipient: string }) => m.recipient === 'plain@example.test');
-    await settledMessage(ws, real.uuid, 'sent');
-    await eventually(async () => smtp.messages.length === 1, { what: 'the live message' });
-    expect(smtp.messages.map((m) => m.envelopeTo)).toEqual([['plain@example.test']]);
-    const head = headerBlock(smtp.messages[0].raw);
-    expect(head).toContain(`Message-ID: <${real.uuid}@${sender.domain}>`);
-    expect(head).toMatch(/^Date: /m);
+    expect((await sendPlain(key.body.data.token, 'bounced@example.test')).code).toBe(250);
+    const message = await listedFor('bounced@example.test');
+    expect(await settledMessage(ws, message.uuid, 'bounced')).toMatchObject({ test: true, source: 'smtp' });
+    expect((await sendPlain(ws.token, 'after-test@example.test')).code).toBe(250);
+    await settledMessage(ws, (await listedFor('after-test@example.test')).uuid, 'sent');
+    expect(smtp.messages.map((m) => m.envelopeTo)).toEqual([['after-test@example.test']]);
+  });
+
+  it('fails a revoked key at once, at AUTH and at the next MAIL FROM', async () => {
+    const key = await t
+      .admin('post', `/admin/v1/workspaces/${ws.workspaceId}/api-keys`)
+      .send({ name: 'to revoke' })
+      .expect(201);
+    const c = await session(key.body.data.token);
+    expect((await c.command(`MAIL FROM:<${sender.email}>`)).code).toBe(250);
+    expect((await c.command('RSET')).code).toBe(250);
+    await ws.api('delete', `/v1/api-keys/${key.body.data.id}`).expect(204);
+    expect(await c.command(`MAIL FROM:<${sender.email}>`)).toMatchObject({ code: 535 });
+    c.close();
+    const again = await session();
+    expect(await again.command(`AUTH PLAIN ${plainAuth('u', key.body.data.token)}`)).toMatchObject({
+      code: 535,
+    });
+    again.close();
   });
 });
