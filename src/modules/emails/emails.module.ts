@@ -9,9 +9,10 @@ import { EmailsService } from './emails.service';
 import { SendingAllowedGuard } from './sending-allowed.guard';
 
 /**
- * The front door: POST /v1/emails and /v1/emails/batch (the SMTP relay uses EmailsService too). HTTP body → send-rules.ts →
+ * The front door: POST /v1/emails and /v1/emails/batch. HTTP body → send-rules.ts →
  * SendCommand → EmailsService.accept → MessagesRepository (storage) and DeliveryProducer
- * (queue). Owns no table: it writes through the messages and idempotency modules.
+ * (queue). Exports EmailsService for the SMTP relay, the other door. Owns no table: it
+ * writes through the messages and idempotency modules.
  */
 @Module({
   imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
