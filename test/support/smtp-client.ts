@@ -13,6 +13,8 @@ export interface Reply {
 export interface RawSmtp {
   greeting: Reply;
   command(line: string): Promise<Reply>;
+  /** Sends the commands in one write (PIPELINING) and answers their replies, in order. */
+  pipeline(lines: string[]): Promise<Reply[]>;
   /** Sends bytes as they are (DATA content) and answers the reply that follows. */
   send(data: Buffer | string): Promise<Reply>;
   close(): void;
@@ -54,6 +56,10 @@ export async function rawSmtp(port: number): Promise<RawSmtp> {
     command: (line) => {
       socket.write(`${line}\r\n`);
       return nextReply();
+    },
+    pipeline: (lines) => {
+      socket.write(lines.map((line) => `${line}\r\n`).join(''));
+      return Promise.all(lines.map(() => nextReply()));
     },
     send: (data) => {
       socket.write(data);
