@@ -39,7 +39,7 @@ async function submit(port: number, token: string, from: string, to: string): Pr
 }
 
 describe('SMTP relay: 250 means stored', () => {
-  it('answers 451 when PostgreSQL is unreachable, and nothing of that message is sent', async () => {
+  it('answers 451 at the end of DATA (and 454 to an AUTH it cannot check) when PostgreSQL is unreachable, and nothing of that message is sent', async () => {
     const databaseUrl = newDatabaseUrl('relay_pg');
     const proxy: PgProxy = await startPgProxy(databaseUrl);
     const smtp = await startSmtpSink();
@@ -57,7 +57,17 @@ describe('SMTP relay: 250 means stored', () => {
       expect((await submit(relayPort(t), ws.token, sender.email, 'warm@example.test')).code).toBe(250);
       await eventually(async () => smtp.messages.length === 1, { what: 'the warm-up message' });
 
+      const uncached = await t
+        .admin('post', `/admin/v1/workspaces/${ws.workspaceId}/api-keys`)
+        .send({ name: 'not yet used' })
+        .expect(201);
+
       proxy.down();
+      const c = await rawSmtp(relayPort(t));
+      await c.command('EHLO client.test');
+      const auth = await c.command(`AUTH PLAIN ${plainAuth('app', uncached.body.data.token)}`);
+      c.close();
+      expect(auth).toMatchObject({ code: 454, text: expect.stringMatching(/^4\.7\.0 /) });
       expect(await submit(relayPort(t), ws.token, sender.email, 'lost@example.test')).toMatchObject({
         code: 451,
         text: expect.stringMatching(/^4\.3\.0 /),

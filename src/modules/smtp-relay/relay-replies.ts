@@ -31,14 +31,18 @@ export const RELAY_REPLIES = {
   badTag: (max: number) => new RelayReply(550, '5.7.1', `X-Leadpush-Tag must be at most ${max} characters`),
   noSender: () => new RelayReply(550, '5.7.1', 'The message has no valid From address (sender_not_verified)'),
   notStored: () => new RelayReply(451, '4.3.0', 'Message not stored, try again later'),
+  unavailable: () =>
+    new RelayReply(451, '4.3.0', 'Temporarily unable to check this request, try again later'),
+  authUnavailable: () =>
+    new RelayReply(454, '4.7.0', 'Temporarily unable to check credentials, try again later'),
 };
 
 /**
  * An error of the send pipeline as a reply: a refusal of SPEC §7 (steps 2, 3,
  * 5) is a 550 5.7.1 naming its code; a full queue or anything unexpected (the
- * database unreachable) a 451, since nothing was stored.
+ * database unreachable) is `fallback`, a temporary failure: nothing was done.
  */
-export function replyOf(error: unknown): RelayReply {
+export function replyOf(error: unknown, fallback: () => RelayReply = RELAY_REPLIES.notStored): RelayReply {
   if (error instanceof RelayReply) return error;
   if (error instanceof AppError && (error.status === 403 || error.code === 'sender_not_verified')) {
     return new RelayReply(550, '5.7.1', `${error.message} (${error.code})`);
@@ -46,5 +50,5 @@ export function replyOf(error: unknown): RelayReply {
   if (error instanceof AppError && error.status === 422) {
     return new RelayReply(554, '5.6.0', `${error.message} (${error.code})`);
   }
-  return RELAY_REPLIES.notStored();
+  return fallback();
 }

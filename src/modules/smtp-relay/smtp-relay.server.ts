@@ -77,8 +77,16 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
       ...(tls
         ? { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile), allowInsecureAuth: false }
         : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'], allowInsecureAuth: true }),
-      onAuth: (auth, session, done) => void this.onAuth(auth, session).then((user) => done(null, user), done),
-      onMailFrom: (_address, session, done: Done) => void this.onMailFrom(session).then(() => done(), done),
+      onAuth: (auth, session, done) =>
+        void this.onAuth(auth, session).then(
+          (user) => done(null, user),
+          (error: unknown) => done(this.temporary(error, RELAY_REPLIES.authUnavailable)),
+        ),
+      onMailFrom: (_address, session, done: Done) =>
+        void this.onMailFrom(session).then(
+          () => done(),
+          (error: unknown) => done(this.temporary(error, RELAY_REPLIES.unavailable)),
+        ),
       onRcptTo: (address, session, done: Done) => done(this.onRcptTo(address, session)),
       onData: (stream, session, done: (error: Error | null, message?: string) => void) =>
         void this.onData(stream, session).then((reply) => done(null, reply), done),
@@ -128,6 +136,15 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     await closed;
   }
 
+  /** The reply to an error; one that is not a refusal (the database unreachable) is `fallback`'s 4xx, and logged. */
+  private temporary(error: unknown, fallback: () => RelayReply): RelayReply {
+    const reply = replyOf(error, fallback);
+    if (reply.responseCode < 500 && !(error instanceof RelayReply)) {
+      this.logger.warn(`SMTP relay: ${reply.message}: ${(error as Error).message}`);
+    }
+    return reply;
+  }
+
   private async onAuth(
     auth: SMTPServerAuthentication,
     _session: SMTPServerSession,
@@ -165,11 +182,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     // smtp-server's `size` only advertises the limit; the stream says whether it was passed.
     if (raw === null || stream.sizeExceeded) throw RELAY_REPLIES.tooBig(MAX_MESSAGE_BYTES);
     const stored = this.store(raw, session).catch((error: unknown) => {
-      const reply = replyOf(error);
-      if (reply.responseCode === 451) {
-        this.logger.warn(`SMTP relay: a message was not stored: ${(error as Error).message}`);
-      }
-      throw reply;
+      throw this.temporary(error, RELAY_REPLIES.notStored);
     });
     this.storing.add(stored);
     try {
