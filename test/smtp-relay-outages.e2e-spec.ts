@@ -20,6 +20,7 @@ import { createSender, Sender } from './support/sending';
 import { plainAuth, rawSmtp, Reply } from './support/smtp-client';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 import { lockTable } from './support/table-lock';
+import { freePort, startAppProcess } from './support/processes';
 
 const relayPort = (t: TestApp) => t.app.get(SmtpRelayServer).port() as number;
 
@@ -215,6 +216,48 @@ describe('SMTP relay shutdown', () => {
         await t.db.end();
         await dropDatabase(t.config.databaseUrl);
       }
+    }
+  });
+});
+
+describe('SMTP relay in a process stopped by SIGTERM', () => {
+  it('warns at start without TLS; on SIGTERM takes no new connection, answers the message being stored, exits 0', async () => {
+    const t = await createTestApp({ APP_ROLE: 'api' });
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      const port = await freePort();
+      const app = await startAppProcess({
+        APP_ROLE: 'api',
+        DATABASE_URL: t.config.databaseUrl,
+        REDIS_URL: t.config.redisUrl,
+        QUEUE_PREFIX: t.config.queuePrefix,
+        SMTP_RELAY_PORT: String(port),
+      });
+      expect(app.output()).toMatch(
+        /SMTP relay without SMTP_RELAY_TLS_CERT\/_KEY: AUTH \(the API key\) travels in plain text/,
+      );
+      const lock = await lockTable(t, 'messages');
+      const pending = submit(port, ws.token, sender.email, 'sigterm@example.test');
+      await eventually(async () => (await lock.waiting()) > 0, { what: 'the insert waiting for the lock' });
+      const exited = app.kill('SIGTERM');
+      await eventually(
+        () =>
+          rawSmtp(port).then(
+            (c) => (c.close(), false),
+            () => true,
+          ),
+        {
+          what: 'the relay refusing new connections',
+        },
+      );
+      await lock.release();
+      expect((await pending).code).toBe(250);
+      expect(await exited).toBe(0);
+      const { rows } = await t.db.query(`SELECT recipient FROM messages`);
+      expect(rows).toEqual([{ recipient: 'sigterm@example.test' }]);
+    } finally {
+      await t.close();
     }
   });
 });
