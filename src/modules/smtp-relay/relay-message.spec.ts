@@ -49,6 +49,13 @@ describe('relayDraft (SPEC §11)', () => {
     });
   });
 
+  it('stores a subject that decodes to a NUL without it, and refuses such a tag', async () => {
+    const raw = message('From: s@example.test', 'Subject: a=?UTF-8?Q?=00?=b');
+    expect(await draftOf(raw, ['a@example.test'])).toMatchObject({ subject: 'ab' });
+    const tagged = message('From: s@example.test', 'X-Leadpush-Tag: a\0b');
+    expect(await draftOf(tagged, ['a@example.test'])).toMatchObject({ responseCode: 550 });
+  });
+
   it('refuses any other X-Leadpush-* header with 550 5.7.1, naming it', async () => {
     const reply = await draftOf(message('From: s@example.test', 'X-LeadPush-Route: x'), ['a@example.test']);
     expect(reply).toBeInstanceOf(RelayReply);

@@ -3,13 +3,19 @@ import type { SplitterChunk } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser';
 import { Readable } from 'node:stream';
-import { isValidEmail, normalizeEmail } from '@app/common';
+import { isStorableString, isValidEmail, normalizeEmail } from '@app/common';
 import { headerAddress } from '../delivery/raw-composer';
 import type { SendDraft } from '../emails/send-command';
 import { MAX_TAG_LENGTH, planRecipients, TAG_HEADER } from '../emails/send-rules';
 import { RELAY_REPLIES, RelayReply } from './relay-replies';
 
 const RESERVED_PREFIX = 'x-leadpush-';
+
+/** A decoded header as PostgreSQL can store it: without NUL, lone surrogates replaced. */
+const toWellFormed = (value: string) =>
+  value
+    .replace(/\0/g, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 /** The top-level header block of a message, as mailsplit parses it. */
 export async function topHeaders(raw: Buffer): Promise<Headers> {
@@ -43,7 +49,7 @@ export function relayDraft(
     if (key !== TAG_HEADER)
       return RELAY_REPLIES.reservedHeader(line.slice(0, line.indexOf(':')).slice(0, 100));
     tag = headers.getFirst(TAG_HEADER);
-    if (tag.length > MAX_TAG_LENGTH) return RELAY_REPLIES.badTag(MAX_TAG_LENGTH);
+    if (tag.length > MAX_TAG_LENGTH || !isStorableString(tag)) return RELAY_REPLIES.badTag(MAX_TAG_LENGTH);
   }
   const from = headerAddress(headers);
   if (!from || !isValidEmail(from)) return RELAY_REPLIES.noSender();
@@ -64,7 +70,8 @@ export function relayDraft(
     from,
     recipients,
     replyTo: null,
-    subject: libmime.decodeWords(headers.getFirst('subject')),
+    // The stored copy the message read shows; what is delivered is the raw message.
+    subject: toWellFormed(libmime.decodeWords(headers.getFirst('subject'))),
     html: null,
     text: null,
     raw,

@@ -28,7 +28,8 @@ export const RELAY_REPLIES = {
     new RelayReply(552, '5.3.4', `Message exceeds the maximum size of ${maxBytes} bytes`),
   reservedHeader: (name: string) =>
     new RelayReply(550, '5.7.1', `Header ${name} is reserved: only X-Leadpush-Tag may be given`),
-  badTag: (max: number) => new RelayReply(550, '5.7.1', `X-Leadpush-Tag must be at most ${max} characters`),
+  badTag: (max: number) =>
+    new RelayReply(550, '5.7.1', `X-Leadpush-Tag must be at most ${max} characters, without NUL`),
   noSender: () => new RelayReply(550, '5.7.1', 'The message has no valid From address (sender_not_verified)'),
   notStored: () => new RelayReply(451, '4.3.0', 'Message not stored, try again later'),
   unavailable: () =>
