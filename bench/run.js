@@ -6,6 +6,8 @@
  *    and Redis prefix, starts a counting SMTP sink;
  * 1. starts the app (APP_ROLE=api) and bootstraps a user/workspace/key/verified domain/sender;
  * 2. API phase: autocannon POST /v1/emails (4 recipients) against the app;
+ *    SMTP phase: the same message (4 envelope recipients) through the SMTP relay
+ *    over BENCH_SMTP_CONNECTIONS connections (nodemailer's pool);
  * 3. baseline phase: the same load against bench/baseline/server.js (node:http + pg + bull);
  * 4. delivery phase: queues BENCH_MESSAGES messages through the API, then starts
  *    an APP_ROLE=worker process and measures messages/s until all are sent;
@@ -47,12 +49,13 @@ function intEnv(name, fallback, min = 1) {
   return value;
 }
 
-const PHASES = ['api', 'baseline', 'baseline-app-sql', 'delivery'];
-const DEFAULT_PHASES = ['api', 'baseline', 'delivery'];
+const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery'];
+const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery'];
 const cpuProf = (process.env.BENCH_CPU_PROF || '').trim();
 const settings = {
   durationSec: intEnv('BENCH_DURATION', 20),
   connections: intEnv('BENCH_CONNECTIONS', 32),
+  smtpConnections: intEnv('BENCH_SMTP_CONNECTIONS', 8),
   warmupSec: intEnv('BENCH_WARMUP', 3, 0),
   messages: intEnv('BENCH_MESSAGES', 20000),
   deliveryConcurrency: intEnv('BENCH_DELIVERY_CONCURRENCY', 50),
@@ -113,6 +116,22 @@ function emailBody(recipients = 4, salt = '') {
       '<!doctype html><html><body><p>Your sign-in code is <b>123456</b>.</p>' +
       '<p>It expires in 10 minutes. If you did not ask for it, ignore this email.</p></body></html>',
   });
+}
+
+/** The SMTP phase sends this message: what emailBody says, as a mailer writes it; 3 of its 4 envelope recipients in To. */
+function smtpMessage() {
+  const recipients = Array.from({ length: 4 }, (_, i) => `customer${i}@example.test`);
+  const raw = [
+    `From: "Bench" <${SENDER}>`,
+    `To: ${recipients.slice(0, 3).join(', ')}`,
+    'Subject: Your sign-in code',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Your sign-in code is 123456. It expires in 10 minutes. If you did not ask for it, ignore this email.',
+    '',
+  ].join('\r\n');
+  return { envelope: { from: SENDER, to: recipients }, raw };
 }
 
 // ---------------------------------------------------------------- logging
@@ -657,6 +676,118 @@ async function apiPhase(ctx) {
   }
 }
 
+/** Percentile `p` (0-100) of sorted numbers. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * Sends the SMTP phase's message over a pool of `connections` authenticated
+ * connections for `seconds`, each connection one transaction after the other;
+ * answers each transaction's milliseconds and the failures.
+ */
+function relayTransport(port, token, connections) {
+  return requireFromRoot('nodemailer').createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: 'bench', pass: token },
+    pool: true,
+    maxConnections: connections,
+    maxMessages: Infinity,
+  });
+}
+
+/** One message before the load: fail fast with the relay's answer. */
+async function smtpProbe(port, token) {
+  const transport = relayTransport(port, token, 1);
+  try {
+    const info = await transport.sendMail(smtpMessage());
+    if (!/^250 /.test(info.response)) throw new Error(`SMTP relay answered ${info.response}`);
+  } finally {
+    transport.close();
+  }
+}
+
+async function smtpLoad(port, token, connections, seconds) {
+  const transport = relayTransport(port, token, connections);
+  const message = smtpMessage();
+  const latencies = [];
+  let errors = 0;
+  let firstError = null;
+  const deadline = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < deadline && !interrupted) {
+      const started = performance.now();
+      try {
+        await transport.sendMail(message);
+        latencies.push(performance.now() - started);
+      } catch (error) {
+        errors += 1;
+        firstError ??= String(error.message || error);
+      }
+    }
+  };
+  const startedAt = performance.now();
+  await Promise.all(Array.from({ length: connections }, loop));
+  const elapsedSec = (performance.now() - startedAt) / 1000;
+  transport.close();
+  return { latencies, errors, firstError, elapsedSec };
+}
+
+async function smtpPhase(ctx) {
+  const relayPort = await freePort();
+  const app = await startApp('api', ctx.sink.url, { extraEnv: { SMTP_RELAY_PORT: String(relayPort) } });
+  try {
+    if (!ctx.boot) {
+      ctx.boot = await bootstrap(app.url);
+      log(`bootstrapped workspace ${ctx.boot.workspaceId}`);
+    }
+    await smtpProbe(relayPort, ctx.boot.token);
+    const memory = memoryMonitor(app.pid);
+    if (settings.warmupSec > 0) {
+      log(`SMTP: warm-up ${settings.warmupSec} s`);
+      await smtpLoad(relayPort, ctx.boot.token, settings.smtpConnections, settings.warmupSec);
+      checkInterrupted();
+    }
+    log(`SMTP: ${settings.smtpConnections} connections for ${settings.durationSec} s`);
+    const db0 = await dbStats(ctx);
+    const cpu = cpuMeter(app.pid);
+    const run = await smtpLoad(relayPort, ctx.boot.token, settings.smtpConnections, settings.durationSec);
+    const cpuUse = cpu.stop();
+    await sleep(1100); // PostgreSQL backends flush their statistics about once a second
+    const db1 = await dbStats(ctx);
+    checkInterrupted();
+    const mem = memory.stop();
+    const sorted = [...run.latencies].sort((a, b) => a - b);
+    const out = {
+      connections: settings.smtpConnections,
+      transactionsPerSec: round(run.latencies.length / run.elapsedSec, 1),
+      msgPerSec: round((4 * run.latencies.length) / run.elapsedSec, 1),
+      transactions: run.latencies.length,
+      latencyMs: { p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1) },
+      errors: run.errors,
+      firstError: run.firstError,
+      peakRssMb: mem.peakRssMb,
+      ...cpuUse,
+      perRequest: perRequest(db0, db1, run.latencies.length),
+    };
+    log(
+      `SMTP: ${out.transactionsPerSec} transactions/s = ${out.msgPerSec} messages/s, p50 ${out.latencyMs.p50} ms, ` +
+        `p99 ${out.latencyMs.p99} ms, errors ${out.errors}, peak RSS ${out.peakRssMb} MB; CPU cores: server ${out.processCores}, ` +
+        `postgres ${out.postgresCores}, other ${out.otherCores}`,
+    );
+    return out;
+  } finally {
+    await app.stop();
+    // As after the API phase: the delivery phase must find only its own messages.
+    await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE').catch((error) => log(`truncate failed: ${error.message}`));
+    await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
+  }
+}
+
 async function baselinePhase(ctx, { appLookups = false } = {}) {
   const name = appLookups ? 'baseline-app-sql' : 'baseline';
   if (appLookups && !ctx.boot) throw new Error('baseline-app-sql needs the api phase (its workspace, domain and sender)');
@@ -899,6 +1030,19 @@ function printReport(results) {
     ]);
   };
   http('API (app, APP_ROLE=api)', api);
+  const { smtp } = results.phases;
+  if (smtp?.error) rows.push(['SMTP relay (app, APP_ROLE=api)', `FAILED: ${smtp.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+  else if (smtp) {
+    rows.push([
+      `SMTP relay (app, ${smtp.connections} connections)`,
+      `${smtp.transactionsPerSec} tx/s`,
+      `${smtp.latencyMs.p50} ms`,
+      `${smtp.latencyMs.p99} ms`,
+      `${smtp.errors} refused`,
+      `${smtp.peakRssMb} MB`,
+      cpuCols(smtp),
+    ]);
+  }
   http('baseline (node:http+pg+bull)', baseline);
   http('baseline + app lookups (diagnostic)', results.phases['baseline-app-sql']);
   if (delivery) {
@@ -941,6 +1085,10 @@ function printReport(results) {
         `worker start-up ${delivery.workerStartupSec} s; first accept -> last sent ${delivery.fromFirstAcceptSec} s; sink got ${delivery.sinkMessages}.`,
     );
   }
+  if (smtp && !smtp.error) {
+    const apiMsgs = api && !api.error ? `, HTTP API ${round(4 * api.reqPerSec, 1)} messages/s (4 per request)` : '';
+    out.push(`messages accepted: SMTP relay ${smtp.msgPerSec} messages/s (4 envelope recipients per transaction)${apiMsgs}`);
+  }
   if (api && baseline && !api.error && !baseline.error) {
     out.push(`ratios app/baseline: req/s ${results.ratios.reqPerSec}, p99 ${results.ratios.p99}`);
   }
@@ -950,10 +1098,11 @@ function printReport(results) {
   }
   for (const [name, r] of Object.entries(results.phases)) {
     if (r.perRequest) {
+      const rate = r.reqPerSec ?? r.transactionsPerSec;
       out.push(
         `per request, ${name}: ${r.perRequest.pgTransactions} PostgreSQL statements, ${r.perRequest.pgRowsInserted} rows inserted, ` +
-          `${r.processCores && r.reqPerSec ? round((1000 * r.processCores) / r.reqPerSec, 3) : '-'} ms CPU in the server process, ` +
-          `${r.reqPerSec ? round((1000 * r.postgresCores) / r.reqPerSec, 3) : '-'} ms CPU in PostgreSQL`,
+          `${r.processCores && rate ? round((1000 * r.processCores) / rate, 3) : '-'} ms CPU in the server process, ` +
+          `${rate ? round((1000 * r.postgresCores) / rate, 3) : '-'} ms CPU in PostgreSQL`,
       );
     }
   }
@@ -1097,6 +1246,7 @@ async function main() {
     log(`--- ${phase} phase`);
     try {
       if (phase === 'api') results.phases.api = await apiPhase(ctx);
+      if (phase === 'smtp') results.phases.smtp = await smtpPhase(ctx);
       if (phase === 'baseline') results.phases.baseline = await baselinePhase(ctx);
       if (phase === 'baseline-app-sql') results.phases['baseline-app-sql'] = await baselinePhase(ctx, { appLookups: true });
       if (phase === 'delivery') results.phases.delivery = await deliveryPhase(ctx);

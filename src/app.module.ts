@@ -16,6 +16,7 @@ import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
 import { MessagesModule } from './modules/messages/messages.module';
 import { SuppressionsModule } from './modules/suppressions/suppressions.module';
+import { SmtpRelayModule } from './modules/smtp-relay/smtp-relay.module';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './logger';
 
@@ -45,6 +46,7 @@ export class AppModule implements NestModule {
         SuppressionsModule,
         HealthModule,
         ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
+        ...(config.role === 'worker' ? [] : [SmtpRelayModule]),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

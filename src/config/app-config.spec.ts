@@ -46,10 +46,21 @@ describe('loadConfig', () => {
     ['DNS_SERVERS', '127.0.0.1:99999'],
     ['DNS_SERVERS', ','],
     ['DKIM_ENCRYPTION_KEY', 'short'],
+    ['SMTP_RELAY_PORT', '70000'],
+    ['SMTP_RELAY_TLS_CERT', '/etc/relay/cert.pem'],
+    ['SMTP_RELAY_TLS_KEY', '/etc/relay/key.pem'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(
       new RegExp(`^Invalid environment variable ${name}: `),
     );
+  });
+
+  it('turns the SMTP relay on with a port, and STARTTLS with both PEM files', () => {
+    expect(loadConfig({}).smtpRelay).toEqual({ port: null, tls: null });
+    expect(
+      loadConfig({ SMTP_RELAY_PORT: '2587', SMTP_RELAY_TLS_CERT: 'c.pem', SMTP_RELAY_TLS_KEY: 'k.pem' })
+        .smtpRelay,
+    ).toEqual({ port: 2587, tls: { certFile: 'c.pem', keyFile: 'k.pem' } });
   });
 });

@@ -185,6 +185,38 @@ class EnvironmentVariables {
   @Max(100000)
   SEND_QUEUE_LIMIT = 5000;
 
+  /** Port of the SMTP relay ingress (SPEC §11), in the `all` and `api` roles; unset = off. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  SMTP_RELAY_PORT?: number;
+
+  /** PEM file of the relay's certificate; with SMTP_RELAY_TLS_KEY, STARTTLS is offered and AUTH needs it. */
+  @IsOptional()
+  @IsString()
+  @ValidateBy({
+    name: 'pairedWithKey',
+    validator: {
+      validate: (_: unknown, args) => Boolean((args?.object as EnvironmentVariables).SMTP_RELAY_TLS_KEY),
+      defaultMessage: () => 'must be set together with SMTP_RELAY_TLS_KEY',
+    },
+  })
+  SMTP_RELAY_TLS_CERT?: string;
+
+  /** Secret. PEM file of the relay certificate's private key; set together with SMTP_RELAY_TLS_CERT. */
+  @IsOptional()
+  @IsString()
+  @ValidateBy({
+    name: 'pairedWithCert',
+    validator: {
+      validate: (_: unknown, args) => Boolean((args?.object as EnvironmentVariables).SMTP_RELAY_TLS_CERT),
+      defaultMessage: () => 'must be set together with SMTP_RELAY_TLS_CERT',
+    },
+  })
+  SMTP_RELAY_TLS_KEY?: string;
+
   /** pino log level. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -219,6 +251,12 @@ export interface AppConfig {
   dkimEncryptionKey: Buffer | null;
   authCacheTtlMs: number;
   sendQueueLimit: number;
+  smtpRelay: {
+    /** null: the relay is off. */
+    port: number | null;
+    /** PEM file paths; null: no STARTTLS, AUTH in plain text. */
+    tls: { certFile: string; keyFile: string } | null;
+  };
   logLevel: string;
 }
 
@@ -270,6 +308,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : null,
     authCacheTtlMs: vars.AUTH_CACHE_TTL_MS,
     sendQueueLimit: vars.SEND_QUEUE_LIMIT,
+    smtpRelay: {
+      port: vars.SMTP_RELAY_PORT ?? null,
+      tls:
+        vars.SMTP_RELAY_TLS_CERT && vars.SMTP_RELAY_TLS_KEY
+          ? { certFile: vars.SMTP_RELAY_TLS_CERT, keyFile: vars.SMTP_RELAY_TLS_KEY }
+          : null,
+    },
     logLevel: vars.LOG_LEVEL,
   };
 }

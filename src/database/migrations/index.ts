@@ -6,6 +6,7 @@ import { SweepIndex1764150350000 } from './1764150350000-SweepIndex';
 import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 import { ApiKeyMode1764150450000 } from './1764150450000-ApiKeyMode';
 import { AttachmentRetention1764150500000 } from './1764150500000-AttachmentRetention';
+import { RawContent1764150600000 } from './1764150600000-RawContent';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   SendPipeline1764150400000,
   ApiKeyMode1764150450000,
   AttachmentRetention1764150500000,
+  RawContent1764150600000,
 ];

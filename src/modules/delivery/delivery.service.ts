@@ -8,11 +8,13 @@ import { DomainsService } from '../addresses/domains.service';
 import type { SenderAddress } from '../addresses/sender-address';
 import { AttachmentsRepository } from '../messages/attachments.repository';
 import { DeliverableMessage, MessageLifecycle } from '../messages/message-lifecycle';
+import { MessagesRepository } from '../messages/messages.repository';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
 import { composeMime, MimeAttachment } from './mime-composer';
+import { composeRaw } from './raw-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
@@ -54,6 +56,7 @@ export class DeliveryService {
   constructor(
     private readonly lifecycle: MessageLifecycle,
     private readonly attachments: AttachmentsRepository,
+    private readonly messages: MessagesRepository,
     private readonly addresses: AddressesService,
     private readonly domains: DomainsService,
     private readonly suppressions: SuppressionsService,
@@ -197,8 +200,17 @@ export class DeliveryService {
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
+    const envelope = { from: envelopeSender(message, sender), to: message.recipient };
+    const messageId = `<${message.messageId}@${sender.domainName}>`;
+    const signingKey = this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    if (message.source === 'smtp') {
+      const [key, content] = await Promise.all([signingKey, this.messages.rawContent(message.messageId)]);
+      if (!content) throw new Error('its raw content is missing');
+      const from = { name: sender.name, address: sender.email };
+      return { envelope, raw: await composeRaw(content, { from, messageId, date: new Date() }, key) };
+    }
     const [key, attachments] = await Promise.all([
-      this.domains.getSigningKey(message.workspaceId, sender.domainId),
+      signingKey,
       message.attachmentCount > 0 ? this.attachmentsOf(message.requestId) : undefined,
     ]);
     const raw = await composeMime(
@@ -209,13 +221,13 @@ export class DeliveryService {
         subject: message.subject,
         html: message.html,
         text: message.text,
-        messageId: `<${message.messageId}@${sender.domainName}>`,
+        messageId,
         headers: message.headers,
         attachments,
       },
       key,
     );
-    return { envelope: { from: envelopeSender(message, sender), to: message.recipient }, raw };
+    return { envelope, raw };
   }
 
   private attachmentsOf(requestId: string): Promise<MimeAttachment[]> {

@@ -65,7 +65,11 @@ export async function composeMime(fields: MimeFields, dkim: DkimKey | null): Pro
   })
     .compile()
     .build();
-  const message = fields.to.length > 0 ? built : Buffer.concat([UNDISCLOSED_TO, built]);
+  return signMime(fields.to.length > 0 ? built : Buffer.concat([UNDISCLOSED_TO, built]), dkim);
+}
+
+/** A message's bytes signed with `dkim` (the DKIM-Signature header added on top); as they are without a key. */
+export async function signMime(message: Buffer, dkim: DkimKey | null): Promise<Buffer> {
   if (!dkim) return message;
   const signer = new DKIM({
     domainName: dkim.domainName,

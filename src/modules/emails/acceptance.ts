@@ -30,7 +30,7 @@ export interface Call {
 }
 
 /**
- * Characters of the content a call stores (an attachment's bytes twice: they
+ * Characters of the content a call stores (attachment and raw bytes twice: they
  * travel as hex): what its statement and its wait cost.
  */
 export function contentSize({ sends }: Call): number {
@@ -41,6 +41,7 @@ export function contentSize({ sends }: Call): number {
     for (const [name, value] of Object.entries(command.headers)) size += name.length + value.length;
     for (const { email } of recipients) size += email.length;
     for (const { content } of command.attachments) size += 2 * content.length;
+    size += 2 * (command.raw?.length ?? 0);
   }
   return size;
 }
@@ -89,6 +90,7 @@ export function toAcceptedRequest(
     headers: command.headers,
     tag: command.tag,
     attachments: command.attachments,
+    raw: command.raw ?? null,
     status,
     scheduledAt: command.scheduledAt,
     messages,

@@ -11,11 +11,13 @@ import { SendingAllowedGuard } from './sending-allowed.guard';
 /**
  * The front door: POST /v1/emails and /v1/emails/batch. HTTP body → send-rules.ts →
  * SendCommand → EmailsService.accept → MessagesRepository (storage) and DeliveryProducer
- * (queue). Owns no table: it writes through the messages and idempotency modules.
+ * (queue). Exports EmailsService for the SMTP relay, the other door. Owns no table: it
+ * writes through the messages and idempotency modules.
  */
 @Module({
   imports: [AddressesModule, ContactsModule, MessagesModule, DeliveryModule, IdempotencyModule],
   controllers: [EmailsController],
   providers: [EmailsService, SendingAllowedGuard],
+  exports: [EmailsService],
 })
 export class EmailsModule {}

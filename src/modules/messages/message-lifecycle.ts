@@ -33,6 +33,8 @@ export interface DeliverableMessage extends Attempt {
   fromEmail: string;
   /** A test key's message (SPEC §14): its outcome is simulated, nothing is handed to SMTP. */
   test: boolean;
+  /** `smtp`: the content is the client's raw message (SPEC §11). */
+  source: 'api' | 'smtp';
   subject: string;
   html: string | null;
   text: string | null;
@@ -121,7 +123,8 @@ const CLAIM = `
     RETURNING type, at, detail
   )
   SELECT (SELECT row_to_json(ev) FROM ev) AS event, EXISTS (SELECT 1 FROM abandoned) AS abandoned,
-         c.*, r.test, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers, r.attachment_count
+         c.*, r.test, r.source, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers,
+         r.attachment_count
     FROM (SELECT 1) one
     LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
 
@@ -207,6 +210,7 @@ export class MessageLifecycle {
         type: row.type as RecipientType,
         fromEmail: row.from_email as string,
         test: row.test as boolean,
+        source: row.source as 'api' | 'smtp',
         subject: row.subject as string,
         html: row.html as string | null,
         text: row.text as string | null,

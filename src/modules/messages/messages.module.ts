@@ -13,7 +13,8 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
  * their attachments' bytes and how long they stay (AttachmentsRepository),
  * the lifecycle every status change goes through (MessageLifecycle), the
  * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
- * Tables it owns: email_requests, messages, message_events, email_attachments.
+ * Tables it owns: email_requests, messages, message_events, email_attachments,
+ * email_raw_content.
  */
 @Module({
   imports: [SuppressionsModule, DeliveryModule],

@@ -32,6 +32,8 @@ export interface AcceptedRequest {
   headers: Record<string, string>;
   tag: string | null;
   attachments: NewAttachment[];
+  /** The message as an SMTP client wrote it (SPEC §11), kept in email_raw_content; null for the API's content fields. */
+  raw: Buffer | null;
   /** `scheduled` (not before scheduledAt) or `pending` (to deliver now): every message's first status and event. */
   status: Extract<MessageStatus, 'pending' | 'scheduled'>;
   scheduledAt: Date | null;
@@ -60,6 +62,7 @@ export class MessagesRepository {
     const attachments = requests.flatMap((r) =>
       r.attachments.map((a, position) => ({ ...a, position, requestId: r.id })),
     );
+    const raws = requests.filter((r) => r.raw !== null);
     await db.exec(
       `WITH req AS (
          INSERT INTO email_requests (id, workspace_id, from_email, subject, html, text, reply_to, to_recipients,
@@ -86,6 +89,10 @@ export class MessagesRepository {
          RETURNING id, workspace_id, status
        ), ev AS (
          INSERT INTO message_events (message_id, workspace_id, type) SELECT id, workspace_id, status FROM msg
+       ), raw AS (
+         INSERT INTO email_raw_content (request_id, content)
+         SELECT c.request_id, c.content FROM unnest($28::uuid[], $29::bytea[]) AS c(request_id, content)
+           JOIN req ON req.id = c.request_id
        )
        INSERT INTO email_attachments (request_id, position, filename, content_type, content_id, size, content)
        SELECT a.request_id, a.position, a.filename, a.content_type, a.content_id, octet_length(a.content), a.content
@@ -120,9 +127,21 @@ export class MessagesRepository {
         attachments.map((a) => a.contentId),
         attachments.map((a) => a.content),
         requests.map((r) => r.attachments.length),
+        raws.map((r) => r.id),
+        raws.map((r) => r.raw),
       ],
       'insert-requests',
     );
+  }
+
+  /** The raw content (SPEC §11) of a message's request; null when it was sent with content fields. */
+  async rawContent(messageId: string): Promise<Buffer | null> {
+    const row = await this.sql.one<{ content: Buffer }>(
+      `SELECT c.content FROM messages m JOIN email_raw_content c ON c.request_id = m.request_id WHERE m.id = $1`,
+      [messageId],
+      'raw-content',
+    );
+    return row?.content ?? null;
   }
 
   /** Which of these requests are stored: after an error that may have hidden a commit. */

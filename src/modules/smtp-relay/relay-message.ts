@@ -1,0 +1,83 @@
+import { Headers, Splitter } from '@zone-eu/mailsplit';
+import type { SplitterChunk } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
+import addressparser from 'nodemailer/lib/addressparser';
+import { Readable } from 'node:stream';
+import { isStorableString, isValidEmail, normalizeEmail } from '@app/common';
+import { headerAddress } from '../delivery/raw-composer';
+import type { SendDraft } from '../emails/send-command';
+import { MAX_TAG_LENGTH, planRecipients, TAG_HEADER } from '../emails/send-rules';
+import { RELAY_REPLIES, RelayReply } from './relay-replies';
+
+const RESERVED_PREFIX = 'x-leadpush-';
+
+/** A decoded header as PostgreSQL can store it: without NUL, lone surrogates replaced. */
+const toWellFormed = (value: string) =>
+  value
+    .replace(/\0/g, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
+/** The top-level header block of a message, as mailsplit parses it. */
+export async function topHeaders(raw: Buffer): Promise<Headers> {
+  const splitter = new Splitter();
+  Readable.from([raw]).pipe(splitter);
+  for await (const chunk of splitter as AsyncIterable<SplitterChunk>) {
+    if (chunk.type === 'node' && chunk.headers) {
+      splitter.destroy();
+      return chunk.headers;
+    }
+  }
+  return new Headers(false);
+}
+
+/**
+ * The draft of a message submitted over SMTP (SPEC §11), or the end-of-DATA
+ * refusal: recipients are the envelope's (normalized, deduplicated), `to`
+ * when the address is in the To or Cc header, else `bcc`; the sender is the
+ * From header's address (step 5 is the accept path's); X-Leadpush-Tag tags
+ * the messages, any other X-Leadpush-* header is refused. The content stays
+ * the raw message.
+ */
+export function relayDraft(
+  raw: Buffer,
+  headers: Headers,
+  envelope: readonly string[],
+): SendDraft | RelayReply {
+  let tag: string | null = null;
+  for (const { key, line } of headers.getList()) {
+    if (!key.startsWith(RESERVED_PREFIX)) continue;
+    if (key !== TAG_HEADER)
+      return RELAY_REPLIES.reservedHeader(line.slice(0, line.indexOf(':')).slice(0, 100));
+    tag = headers.getFirst(TAG_HEADER);
+    if (tag.length > MAX_TAG_LENGTH || !isStorableString(tag)) return RELAY_REPLIES.badTag(MAX_TAG_LENGTH);
+  }
+  const from = headerAddress(headers);
+  if (!from || !isValidEmail(from)) return RELAY_REPLIES.noSender();
+  const visible = new Set(
+    ['to', 'cc'].flatMap((key) =>
+      headers
+        .getDecoded(key)
+        .flatMap((h) => addressparser(h.value, { flatten: true }))
+        .map((a) => normalizeEmail(a.address ?? '')),
+    ),
+  );
+  const addresses = envelope.map((a) => normalizeEmail(a));
+  const recipients = planRecipients(
+    addresses.filter((a) => visible.has(a)),
+    addresses.filter((a) => !visible.has(a)),
+  );
+  return {
+    from,
+    recipients,
+    replyTo: null,
+    // The stored copy the message read shows; what is delivered is the raw message.
+    subject: toWellFormed(libmime.decodeWords(headers.getFirst('subject'))),
+    html: null,
+    text: null,
+    raw,
+    headers: {},
+    tag: tag || null,
+    attachments: [],
+    scheduledAt: null,
+  };
+}
