@@ -326,6 +326,32 @@ describe('SMTP relay (SPEC §11)', () => {
     expect(smtp.messages).toHaveLength(0);
   });
 
+  const storedRaw = async (uuid: string) =>
+    (
+      await t.db.query(
+        `SELECT count(*)::int AS n FROM email_raw_content c JOIN messages m ON m.request_id = c.request_id
+          WHERE m.id = $1`,
+        [uuid],
+      )
+    ).rows[0].n as number;
+
+  it('keeps the raw message while a message may still be retried, and drops it once none can be delivered again', async () => {
+    await ws.api('post', '/v1/suppressions').send({ email: 'kept@example.test' }).expect(201);
+    expect((await sendPlain(ws.token, 'kept@example.test')).code).toBe(250);
+    const held = await listedFor('kept@example.test');
+    await settledMessage(ws, held.uuid, 'suppressed');
+    expect(await storedRaw(held.uuid)).toBe(1);
+
+    await ws.api('delete', '/v1/suppressions/kept@example.test').expect(204);
+    await ws.api('post', `/v1/messages/${held.uuid}/retry`).expect(202);
+    await settledMessage(ws, held.uuid, 'sent');
+    expect(smtp.messages.map((m) => m.envelopeTo)).toEqual([['kept@example.test']]);
+    await eventually(async () => (await storedRaw(held.uuid)) === 0, {
+      what: 'the raw message to be dropped',
+    });
+    await ws.api('get', `/v1/messages/${held.uuid}`).expect(200);
+  });
+
   it("simulates a test key's messages: every status, never SMTP", async () => {
     const key = await t
       .admin('post', `/admin/v1/workspaces/${ws.workspaceId}/api-keys`)

@@ -96,13 +96,14 @@ export class DeliveryService {
     } finally {
       lease.stop();
     }
-    if (message.attachmentCount > 0 && SETTLED_OUTCOMES.includes(outcome)) {
+    const storesContent = message.attachmentCount > 0 || message.source === 'smtp';
+    if (storesContent && SETTLED_OUTCOMES.includes(outcome)) {
       await this.attachments
         .release([message.requestId])
         .catch((error: Error) =>
           this.logger.warn(
             { messageId, requestId },
-            `Dropping the attachments of request ${message.requestId} failed: ${error.message}`,
+            `Dropping the stored content of request ${message.requestId} failed: ${error.message}`,
           ),
         );
     }

@@ -19,9 +19,11 @@ const RETRYABLE: readonly MessageStatus[] = TRANSITIONS.retry.from;
 
 /**
  * The bytes of `email_attachments` (the rows themselves, with names, types
- * and sizes, stay as long as their request): read only to deliver a message
- * whose request has attachments, and dropped (content set to NULL) once no
- * message of the request can be delivered again: every one is settled
+ * and sizes, stay as long as their request) and of `email_raw_content` (a
+ * message submitted through the SMTP relay, as the client wrote it): read
+ * only to deliver a message whose request has them, and dropped (attachment
+ * content set to NULL, the raw content deleted) once no message of the
+ * request can be delivered again: every one is settled
  * (SETTLED_STATUSES), or failed or suppressed more than
  * RETRYABLE_RETENTION_DAYS ago. Dropping and retrying take the request's row
  * lock (retry shares it), so a retry never releases a message whose bytes
@@ -64,7 +66,12 @@ export class AttachmentsRepository {
     await tx.exec(`SELECT 1 FROM email_requests WHERE id = $1 FOR SHARE`, [requestId]);
     // A statement of its own, so it sees a drop that committed while the lock was awaited.
     const dropped = await tx.one(
-      `SELECT 1 FROM email_attachments WHERE request_id = $1 AND content IS NULL LIMIT 1`,
+      `SELECT 1 FROM email_attachments WHERE request_id = $1 AND content IS NULL
+       UNION ALL
+       SELECT 1 FROM email_requests r
+        WHERE r.id = $1 AND r.source = 'smtp'
+          AND NOT EXISTS (SELECT 1 FROM email_raw_content c WHERE c.request_id = r.id)
+       LIMIT 1`,
       [requestId],
     );
     return dropped === null;
@@ -87,17 +94,26 @@ export class AttachmentsRepository {
       );
       if (held.length === 0) return 0;
       const dropped = await tx.rows<{ request_id: string }>(
-        `UPDATE email_attachments a SET content = NULL
-          WHERE a.request_id = ANY($1::uuid[]) AND a.content IS NOT NULL
-            AND NOT EXISTS (
+        `WITH unneeded AS (
+           SELECT r.id FROM unnest($1::uuid[]) AS r(id)
+            WHERE NOT EXISTS (
               SELECT 1 FROM messages m
-               WHERE m.request_id = a.request_id AND m.status <> ALL($2::varchar[])
+               WHERE m.request_id = r.id AND m.status <> ALL($2::varchar[])
                  AND NOT (m.status = ANY($3::varchar[])
                           AND m.updated_at < now() - $4 * interval '1 day'))
-         RETURNING a.request_id`,
+         ), attachments AS (
+           UPDATE email_attachments a SET content = NULL
+             FROM unneeded u
+            WHERE a.request_id = u.id AND a.content IS NOT NULL
+           RETURNING a.request_id
+         ), raw AS (
+           DELETE FROM email_raw_content c USING unneeded u WHERE c.request_id = u.id
+           RETURNING c.request_id
+         )
+         SELECT request_id FROM attachments UNION SELECT request_id FROM raw`,
         [held.map((r) => r.id), SETTLED_STATUSES, RETRYABLE, RETRYABLE_RETENTION_DAYS],
       );
-      return new Set(dropped.map((r) => r.request_id)).size;
+      return dropped.length;
     });
   }
 
@@ -111,8 +127,11 @@ export class AttachmentsRepository {
     let after: string | null = null;
     for (;;) {
       const batch: { request_id: string }[] = await this.sql.rows(
-        `SELECT DISTINCT request_id FROM email_attachments
-          WHERE content IS NOT NULL AND ($1::uuid IS NULL OR request_id > $1)
+        `SELECT request_id FROM (
+           SELECT request_id FROM email_attachments WHERE content IS NOT NULL
+           UNION
+           SELECT request_id FROM email_raw_content) stored
+          WHERE $1::uuid IS NULL OR request_id > $1
           ORDER BY request_id LIMIT $2`,
         [after, PRUNE_BATCH],
       );
