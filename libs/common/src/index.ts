@@ -4,3 +4,4 @@ export * from './pagination/cursor';
 export * from './ids';
 export * from './batching/group-commit';
 export * from './cache/ttl-cache';
+export * from './scheduling/periodic-task';

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { PeriodicTask } from '@app/common';
 import { AttachmentsRepository } from '../messages/attachments.repository';
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -12,22 +13,21 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 @Injectable()
 export class AttachmentPruner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AttachmentPruner.name);
-  private timer?: NodeJS.Timeout;
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly attachments: AttachmentsRepository) {}
+  constructor(attachments: AttachmentsRepository) {
+    this.task = new PeriodicTask(
+      () => attachments.prune(),
+      PRUNE_INTERVAL_MS,
+      (error) => this.logger.warn(`Pruning attachments failed: ${error.message}`),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () =>
-        void this.attachments
-          .prune()
-          .catch((error: Error) => this.logger.warn(`Pruning attachments failed: ${error.message}`)),
-      PRUNE_INTERVAL_MS,
-    );
-    this.timer.unref();
+    this.task.start();
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 }

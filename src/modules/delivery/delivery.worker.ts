@@ -7,6 +7,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Queue } from 'bull';
+import { PeriodicTask } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { StrandedMessagesRepository } from '../messages/stranded-messages.repository';
@@ -26,8 +27,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
-  private sweepTimer?: NodeJS.Timeout;
-  private sweeping = false;
+  private readonly sweeper: PeriodicTask;
 
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
@@ -36,14 +36,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly producer: DeliveryProducer,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.sweeper = new PeriodicTask(
+      () => this.sweep(),
+      config.delivery.sweepIntervalMs,
+      (error) => this.logger.warn(`Sweep failed: ${error.message}`),
+    );
+  }
 
   onApplicationBootstrap(): void {
     void this.queue.process(DeliveryJob.Send, this.config.delivery.concurrency, (job) =>
       this.delivery.deliver(job.data.messageId, job.data.requestId),
     );
-    this.sweepTimer = setInterval(() => void this.sweep(), this.config.delivery.sweepIntervalMs);
-    this.sweepTimer.unref();
+    this.sweeper.start();
   }
 
   /**
@@ -52,7 +57,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    * Runs before other modules close the database.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweepTimer);
+    this.sweeper.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.queue.close().catch(() => undefined),
@@ -67,25 +72,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    * at a time (the others skip their turn); job ids make a message queued twice one job.
    */
   private async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      await this.stranded.sweep(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
-        const jobs: QueuedJob[] = batch.map(({ id, status, attempts }) => ({
-          messageId: id,
-          jobId:
-            status === 'pending'
-              ? DeliveryJobId.first(id)
-              : status === 'deferred'
-                ? DeliveryJobId.retry(id, attempts + 1)
-                : DeliveryJobId.recovery(id, attempts),
-        }));
-        await this.producer.addMissing(jobs);
-      });
-    } catch (error) {
-      this.logger.warn(`Sweep failed: ${(error as Error).message}`);
-    } finally {
-      this.sweeping = false;
-    }
+    await this.stranded.sweep(this.config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
+      const jobs: QueuedJob[] = batch.map(({ id, status, attempts }) => ({
+        messageId: id,
+        jobId:
+          status === 'pending'
+            ? DeliveryJobId.first(id)
+            : status === 'deferred'
+              ? DeliveryJobId.retry(id, attempts + 1)
+              : DeliveryJobId.recovery(id, attempts),
+      }));
+      await this.producer.addMissing(jobs);
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { PeriodicTask } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { MessageLifecycle } from '../messages/message-lifecycle';
@@ -22,39 +23,35 @@ const RELEASE_BATCH = 1000;
 @Injectable()
 export class ScheduleReleaser implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ScheduleReleaser.name);
-  private timer?: NodeJS.Timeout;
-  private releasing = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly lifecycle: MessageLifecycle,
     private readonly producer: DeliveryProducer,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.task = new PeriodicTask(
+      () => this.release(),
+      config.delivery.releaseIntervalMs,
+      (error) => this.logger.warn(`Releasing scheduled messages failed: ${error.message}`),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.release(), this.config.delivery.releaseIntervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   beforeApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
   /** Releases and queues due messages, a batch at a time; one process releases at a time, the others skip their turn. */
   private async release(): Promise<void> {
-    if (this.releasing) return;
-    this.releasing = true;
-    try {
-      for (;;) {
-        const released = await this.lifecycle.releaseDue(RELEASE_BATCH);
-        if (!released || released.length === 0) break;
-        await this.producer.enqueue(released.map((messageId) => ({ messageId })));
-        if (released.length < RELEASE_BATCH) break;
-      }
-    } catch (error) {
-      this.logger.warn(`Releasing scheduled messages failed: ${(error as Error).message}`);
-    } finally {
-      this.releasing = false;
+    for (;;) {
+      const released = await this.lifecycle.releaseDue(RELEASE_BATCH);
+      if (!released || released.length === 0) return;
+      await this.producer.enqueue(released.map((messageId) => ({ messageId })));
+      if (released.length < RELEASE_BATCH) return;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { ConflictError } from '@app/common';
+import { ConflictError, PeriodicTask } from '@app/common';
 import { Sql, SqlRunner } from '../../database/sql';
 
 /** How long a key remembers its answer. */
@@ -63,33 +63,29 @@ export function idempotentRequest(key: string, request: unknown): IdempotentRequ
 @Injectable()
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(IdempotencyService.name);
-  private pruneTimer?: NodeJS.Timeout;
-  private keepAliveTimer?: NodeJS.Timeout;
+  private readonly tasks = [
+    new PeriodicTask(
+      () => this.prune(),
+      PRUNE_INTERVAL_MS,
+      (error) => this.logger.warn(`Pruning keys failed: ${error.message}`),
+    ),
+    new PeriodicTask(
+      () => this.keepAlive(),
+      KEEP_ALIVE_MS,
+      (error) => this.logger.warn(`Refreshing keys in use failed: ${error.message}`),
+    ),
+  ];
   /** Keys claimed by this instance's requests still running, by owner. */
   private readonly held = new Map<string, { workspaceId: string; key: string }>();
 
   constructor(private readonly sql: Sql) {}
 
   onApplicationBootstrap(): void {
-    this.pruneTimer = setInterval(
-      () =>
-        void this.prune().catch((error: Error) => this.logger.warn(`Pruning keys failed: ${error.message}`)),
-      PRUNE_INTERVAL_MS,
-    );
-    this.pruneTimer.unref();
-    this.keepAliveTimer = setInterval(
-      () =>
-        void this.keepAlive().catch((error: Error) =>
-          this.logger.warn(`Refreshing keys in use failed: ${error.message}`),
-        ),
-      KEEP_ALIVE_MS,
-    );
-    this.keepAliveTimer.unref();
+    this.tasks.forEach((task) => task.start());
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.pruneTimer);
-    clearInterval(this.keepAliveTimer);
+    this.tasks.forEach((task) => task.stop());
   }
 
   /** Claims the key for `owner` until end() or release(), or says what the earlier request with it did. */
