@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Sql, SqlRunner } from '../../database/sql';
 import { SuppressionReason, SuppressionsService } from '../suppressions/suppressions.service';
+import type { MessageContent } from './messages.repository';
 import {
   type MessageEventType,
   type MessageStatus,
@@ -23,7 +24,7 @@ export interface Attempt {
 }
 
 /** A claimed message with everything needed to deliver it. */
-export interface DeliverableMessage extends Attempt {
+export interface DeliverableMessage extends Attempt, MessageContent {
   workspaceId: string;
   requestId: string;
   /** How many attachments the request has; their bytes are read (AttachmentsRepository) only when there are some. */
@@ -31,16 +32,6 @@ export interface DeliverableMessage extends Attempt {
   recipient: string;
   type: RecipientType;
   fromEmail: string;
-  /** A test key's message (SPEC §14): its outcome is simulated, nothing is handed to SMTP. */
-  test: boolean;
-  /** `smtp`: the content is the client's raw message (SPEC §11). */
-  source: 'api' | 'smtp';
-  subject: string;
-  html: string | null;
-  text: string | null;
-  replyTo: string | null;
-  toRecipients: string[];
-  headers: Record<string, string>;
 }
 
 /** What a claim did: took the message for an attempt, or gave it up because its last attempt was cut short. */

@@ -17,19 +17,25 @@ export interface NewAttachment {
   content: Buffer;
 }
 
-/** An accepted request: its content and attachments once, one message per recipient. */
-export interface AcceptedRequest {
-  id: string;
-  workspaceId: string;
+/** What a request stores once for all its messages, and delivery reads back for each. */
+export interface MessageContent {
+  /** `smtp`: the content is the client's raw message (SPEC §11). */
   source: 'api' | 'smtp';
+  /** A test key's request (SPEC §14): its outcomes are simulated, nothing is handed to SMTP. */
   test: boolean;
-  fromEmail: string;
   subject: string;
   html: string | null;
   text: string | null;
   replyTo: string | null;
   toRecipients: string[];
   headers: Record<string, string>;
+}
+
+/** An accepted request: its content and attachments once, one message per recipient. */
+export interface AcceptedRequest extends MessageContent {
+  id: string;
+  workspaceId: string;
+  fromEmail: string;
   tag: string | null;
   attachments: NewAttachment[];
   /** The message as an SMTP client wrote it (SPEC §11), kept in email_raw_content; null for the API's content fields. */
