@@ -11,6 +11,7 @@ import { AddressesModule } from './modules/addresses/addresses.module';
 import { ApiKeyMiddleware } from './modules/auth/api-key.middleware';
 import { AuthModule } from './modules/auth/auth.module';
 import { ContactsModule } from './modules/contacts/contacts.module';
+import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module';
 import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
@@ -46,7 +47,7 @@ export class AppModule implements NestModule {
         SuppressionsModule,
         HealthModule,
         ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
-        ...(config.role === 'worker' ? [] : [SmtpRelayModule]),
+        ...(config.role === 'worker' ? [] : [SmtpRelayModule, DashboardModule.forRoot()]),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
