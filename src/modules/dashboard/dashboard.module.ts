@@ -1,5 +1,10 @@
 import { DynamicModule, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { ServeStaticModule } from '@nestjs/serve-static';
+import {
+  AbstractLoader,
+  ExpressLoader,
+  ServeStaticModule,
+  ServeStaticModuleOptions,
+} from '@nestjs/serve-static';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DASHBOARD_PATH, dashboardHeaders } from './dashboard-headers';
@@ -33,7 +38,8 @@ class DashboardNotBuilt implements OnApplicationBootstrap {
  * through it. Hashed assets are cached for a year (immutable), index.html is
  * revalidated on every load, and every other path below /dashboard is the
  * SPA's client-side route (index.html) — except under /dashboard/assets/,
- * where a missing file is the API's JSON 404.
+ * where a missing file is the API's JSON 404. /dashboard redirects to
+ * /dashboard/.
  */
 @Module({})
 export class DashboardModule {
@@ -44,23 +50,29 @@ export class DashboardModule {
         providers: [{ provide: DashboardNotBuilt, useFactory: () => new DashboardNotBuilt(dir) }],
       };
     }
+    const options: ServeStaticModuleOptions = {
+      rootPath: dir,
+      serveRoot: DASHBOARD_PATH,
+      renderPath: '{*path}',
+      exclude: [`${DASHBOARD_PATH}/assets/{*path}`],
+      serveStaticOptions: {
+        index: false,
+        fallthrough: true,
+        setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
+          for (const [name, value] of Object.entries(dashboardHeaders(dir, path))) res.setHeader(name, value);
+        },
+      },
+    };
     return {
       module: DashboardModule,
       imports: [
-        ServeStaticModule.forRoot({
-          rootPath: dir,
-          serveRoot: DASHBOARD_PATH,
-          renderPath: '{/*path}',
-          exclude: [`${DASHBOARD_PATH}/assets/{*path}`],
-          serveStaticOptions: {
-            index: false,
-            redirect: false,
-            fallthrough: true,
-            setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
-              for (const [name, value] of Object.entries(dashboardHeaders(dir, path)))
-                res.setHeader(name, value);
-            },
-          },
+        // The app runs on Express (SPEC §1). ServeStaticModule picks its loader
+        // when its providers are built, which in a testing module is before the
+        // HTTP adapter exists (it would pick the no-op loader); its Express
+        // loader reads the adapter only at init, so tests serve what production does.
+        ServeStaticModule.forRootAsync({
+          useFactory: () => [options],
+          extraProviders: [{ provide: AbstractLoader, useClass: ExpressLoader }],
         }),
       ],
     };
