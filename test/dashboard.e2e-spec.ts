@@ -42,6 +42,7 @@ describe('Dashboard (browser)', () => {
 
   beforeEach(async () => {
     page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
   });
 
   afterEach(async () => {
@@ -159,10 +160,10 @@ describe('Dashboard (browser)', () => {
     await records.nth(1).getByText('found', { exact: true }).waitFor();
     await page.locator('.page-header').getByText('verified', { exact: true }).waitFor();
 
-    await page.getByLabel('Address').fill('billing');
+    await page.getByRole('textbox', { name: 'Address', exact: true }).fill('billing');
     await page.getByRole('button', { name: 'Add address' }).click();
-    await page.getByText(`billing@${name}`).waitFor();
-    await page.getByText('sendable', { exact: true }).waitFor();
+    const address = page.locator('.list-row').filter({ hasText: `billing@${name}` });
+    await address.getByText('sendable', { exact: true }).waitFor();
   });
 
   it('adds and removes a suppression, and releases the mail held back for it', async () => {
