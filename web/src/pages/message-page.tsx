@@ -92,7 +92,7 @@ export function MessagePage({ uuid }: { uuid: string }) {
             </ul>
           )}
         </section>
-        <section className="card" aria-labelledby="timeline-title">
+        <section className="card timeline-card" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline</h2>
           <ol className="timeline" data-testid="timeline">
             {m.events.map((event, i) => (
