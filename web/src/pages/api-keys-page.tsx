@@ -54,6 +54,7 @@ export function ApiKeysPage() {
               </tr>
             </thead>
             <tbody>
+              {/* The API names a key by its token's first characters only: that is how this session's key is told. */}
               {list.items.map((key) => (
                 <KeyRow
                   key={key.id}

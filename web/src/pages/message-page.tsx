@@ -167,8 +167,8 @@ function TimelineEvent({ event }: { event: MessageEvent }) {
   );
 }
 
-/** A local `datetime-local` value as an ISO 8601 time with the browser's offset, as §7 asks. */
-function toIsoWithOffset(local: string): string {
+/** A `datetime-local` value (the reader's zone) as the ISO 8601 UTC time (`…Z`) the API takes. */
+function toIsoTime(local: string): string {
   return new Date(local).toISOString();
 }
 
@@ -186,7 +186,7 @@ function Actions({ message, onChange }: { message: Message; onChange: (updated: 
     event.preventDefault();
     onChange(
       await action.run(() =>
-        patch(`/v1/messages/${message.uuid}`, { scheduled_at: when ? toIsoWithOffset(when) : '' }),
+        patch(`/v1/messages/${message.uuid}`, { scheduled_at: when ? toIsoTime(when) : '' }),
       ),
     );
   };
