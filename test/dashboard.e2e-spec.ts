@@ -232,7 +232,12 @@ describe('Dashboard (browser)', () => {
   });
 
   it('creates a webhook and shows its secret once', async () => {
-    const receiver: Server = createServer((_req, res) => res.writeHead(204).end());
+    const posted: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      posted.push(String(req.headers['webhook-id']));
+      req.resume();
+      res.writeHead(204).end();
+    });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const { port } = receiver.address() as { port: number };
     try {
@@ -252,6 +257,17 @@ describe('Dashboard (browser)', () => {
       await page.getByRole('link', { name: url }).click();
       await page.getByRole('heading', { name: 'Recent deliveries' }).waitFor();
       expect(await page.content()).not.toContain(secret);
+      await page.getByText('Nothing delivered yet.').waitFor();
+
+      await settledMessage(ws, await send(`hooked-${Date.now()}@example.test`), 'sent');
+      await eventually(async () => posted.length >= 3, {
+        what: 'the endpoint to receive pending, sending, sent',
+      });
+      await page.reload();
+      const answers = page.getByRole('table').getByText('HTTP 204');
+      await answers.first().waitFor();
+      const types = await page.getByRole('table').locator('td[data-label="Event"] code').allTextContents();
+      expect(types).toEqual(expect.arrayContaining(['message.pending', 'message.sending', 'message.sent']));
 
       await page.getByRole('button', { name: 'Disable' }).click();
       await page.locator('.page-header').getByText('disabled', { exact: true }).waitFor();

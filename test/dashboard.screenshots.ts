@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createTestApp, createWorkspace, eventually, type TestApp, type Workspace } from './support/app';
@@ -23,6 +24,7 @@ jest.setTimeout(180_000);
 describe('dashboard screenshots', () => {
   let t: TestApp;
   let sink: SmtpSink;
+  let receiver: Server;
   let browser: TestBrowser;
   let base: string;
   let ws: Workspace;
@@ -30,6 +32,11 @@ describe('dashboard screenshots', () => {
 
   beforeAll(async () => {
     await mkdir(OUT, { recursive: true });
+    receiver = createServer((req, res) => {
+      req.resume();
+      res.writeHead(req.url?.includes('legacy') ? 410 : 204).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     sink = await startSmtpSink();
     sink.setRcptHandler((address) => {
       if (address.startsWith('old.'))
@@ -57,6 +64,7 @@ describe('dashboard screenshots', () => {
     await browser?.close();
     await t?.close();
     await sink?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
   });
 
   async function seed(): Promise<void> {
@@ -88,6 +96,19 @@ describe('dashboard screenshots', () => {
     await ws.api('post', '/v1/suppressions').send({ email: 'unsubscribed@example.org' }).expect(201);
     await ws.api('post', '/v1/api-keys').send({ name: 'production server' }).expect(201);
     await ws.api('post', '/v1/api-keys').send({ name: 'staging', mode: 'test' }).expect(201);
+
+    // Webhooks (SPEC §12) before the sends, so the endpoint receives their events.
+    const { port } = receiver.address() as { port: number };
+    const webhook = await ws
+      .api('post', '/v1/webhooks')
+      .send({ url: `http://localhost:${port}/webhooks/leadpush` });
+    if (webhook.status === 201) {
+      ids.webhook = webhook.body.data.id;
+      await ws
+        .api('post', '/v1/webhooks')
+        .send({ url: `http://localhost:${port}/legacy`, events: ['message.bounced', 'message.complained'] })
+        .expect(201);
+    }
 
     const send = (to: string, subject: string, tag: string, extra: Record<string, unknown> = {}) =>
       ws
@@ -123,10 +144,6 @@ describe('dashboard screenshots', () => {
       },
       { what: 'deliveries to settle' },
     );
-    const webhooks = await ws
-      .api('post', '/v1/webhooks')
-      .send({ url: 'https://hooks.acme.example/leadpush' });
-    if (webhooks.status === 201) ids.webhook = webhooks.body.data.id;
   }
 
   async function shoot(page: Page, name: string, kind: keyof typeof VIEWPORTS): Promise<void> {
@@ -171,6 +188,9 @@ describe('dashboard screenshots', () => {
         await page.goto(`${base}/dashboard/webhooks`);
         await page.getByTestId('webhook-row').first().waitFor();
         await shoot(page, 'webhooks', kind);
+        await page.goto(`${base}/dashboard/webhooks/${ids.webhook}`);
+        await page.getByText('HTTP 204').first().waitFor();
+        await shoot(page, 'webhook', kind);
       }
       await page.close();
     });

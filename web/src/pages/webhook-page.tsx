@@ -6,6 +6,9 @@ import { Link, navigate, useTitle } from '../router';
 import type { Webhook, WebhookDelivery } from '../types';
 import { EventPicker, eventsLabel } from './webhooks-page';
 
+/** Delivery attempts shown at first; older ones load on demand. */
+const RECENT = 20;
+
 /** One endpoint: its settings, and its recent delivery attempts with the status codes it answered. */
 export function WebhookPage({ id }: { id: string }) {
   const webhook = useResource(
@@ -13,7 +16,11 @@ export function WebhookPage({ id }: { id: string }) {
     [id],
   );
   const deliveries = usePagedList(
-    (cursor) => get<Page<WebhookDelivery>>(`/v1/webhooks/${encodeURIComponent(id)}/deliveries`, { cursor }),
+    (cursor) =>
+      get<Page<WebhookDelivery>>(`/v1/webhooks/${encodeURIComponent(id)}/deliveries`, {
+        limit: RECENT,
+        cursor,
+      }),
     [id],
   );
   const action = useAction();
