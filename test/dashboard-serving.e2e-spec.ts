@@ -1,5 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
+import { DashboardModule } from '../src/modules/dashboard/dashboard.module';
 import { createTestApp, createWorkspace, type TestApp } from './support/app';
 
 const ASSETS = join(__dirname, '..', 'dist', 'web', 'assets');
@@ -86,6 +90,24 @@ describe('Dashboard serving', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body.error).toBe('invalid_json');
     await ws.api('get', '/v1/messages').expect(200);
+  });
+
+  it('says so at start and serves nothing at /dashboard when there is no dashboard build', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'leadpush-no-dashboard-'));
+    const warnings: string[] = [];
+    const logger = { log() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const moduleRef = await Test.createTestingModule({ imports: [DashboardModule.forRoot(empty)] }).compile();
+    const app = moduleRef.createNestApplication({ logger });
+    try {
+      await app.init();
+      expect(warnings).toEqual([
+        `No dashboard build in ${empty} (run npm run build): /dashboard answers 404`,
+      ]);
+      await request(app.getHttpServer()).get('/dashboard/').expect(404);
+    } finally {
+      await app.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('is not served by the worker role', async () => {
