@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { parseMetrics, Sample, valueOf } from './support/prometheus';
 import { createSender, Sender, settledMessage } from './support/sending';
@@ -80,6 +82,21 @@ describe('GET /metrics', () => {
           ),
         ).toBe(true);
       }
+    });
+
+    it('has a Grafana dashboard (deploy/grafana) that queries only metrics served here', async () => {
+      const dashboard = readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'leadpush.json'), 'utf8');
+      const { text } = await scrape();
+      const served = new Set(
+        [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+          type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+        ),
+      );
+      const used = new Set(
+        [...dashboard.matchAll(/\b((?:leadpush|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]),
+      );
+      expect(used.size).toBeGreaterThan(8);
+      expect([...used].filter((name) => !served.has(name))).toEqual([]);
     });
 
     it('counts a send and its delivery, with route patterns as labels and no id in any label', async () => {
