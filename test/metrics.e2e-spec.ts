@@ -1,9 +1,11 @@
+import { createTransport } from 'nodemailer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { parseMetrics, Sample, valueOf } from './support/prometheus';
 import { createSender, Sender, settledMessage } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
+import { SmtpRelayServer } from '../src/modules/smtp-relay/smtp-relay.server';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -31,7 +33,7 @@ describe('GET /metrics', () => {
 
     beforeAll(async () => {
       smtp = await startSmtpSink();
-      t = await createTestApp({ METRICS_TOKEN, SMTP_URL: smtp.url });
+      t = await createTestApp({ METRICS_TOKEN, SMTP_URL: smtp.url, SMTP_RELAY_PORT: '0' });
       ws = await createWorkspace(t);
       sender = await createSender(t, ws);
     });
@@ -160,6 +162,25 @@ describe('GET /metrics', () => {
         after.filter((s) => s.name === 'leadpush_http_requests_total').map((s) => s.labels.route),
       );
       expect([...routes].every((r) => r === 'unmatched' || r.startsWith('/'))).toBe(true);
+    });
+
+    it('counts what the SMTP relay accepts as source smtp', async () => {
+      const before = (await scrape()).samples;
+      const relay = createTransport({
+        host: '127.0.0.1',
+        port: t.app.get(SmtpRelayServer).port() as number,
+        secure: false,
+        ignoreTLS: true,
+        auth: { user: 'metrics', pass: ws.token },
+      });
+      await relay.sendMail({ from: sender.email, to: 'relayed@example.test', subject: 'Relayed', text: 'x' });
+      relay.close();
+      const after = (await scrape()).samples;
+      const rise = (labels: Record<string, string>) =>
+        valueOf(after, 'leadpush_messages_accepted_total', labels) -
+        valueOf(before, 'leadpush_messages_accepted_total', labels);
+      expect(rise({ source: 'smtp' })).toBe(1);
+      expect(rise({ source: 'api' })).toBe(0);
     });
   });
 });

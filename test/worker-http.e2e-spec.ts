@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { eventually } from './support/app';
 import { AppProcess } from './support/processes';
 import { parseMetrics, valueOf } from './support/prometheus';
@@ -66,6 +67,35 @@ describe('an APP_ROLE=worker process on PORT', () => {
       const res = await fetch(`${worker.url}${path}`, { method, signal: AbortSignal.timeout(5000) });
       expect([method, path, res.status]).toEqual([method, path, 404]);
       expect(await res.json()).toMatchObject({ error: 'not_found' });
+    }
+  });
+
+  it('answers odd request lines and headers in the error envelope, never a 500', async () => {
+    const raw = (target: string, authorization?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(worker.port, '127.0.0.1');
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+        const auth = authorization === undefined ? '' : `Authorization: ${authorization}\r\n`;
+        socket.end(
+          Buffer.from(`GET ${target} HTTP/1.1\r\nHost: w\r\n${auth}Connection: close\r\n\r\n`, 'latin1'),
+        );
+      });
+    const cases: [string, string | undefined, number][] = [
+      ['/metrics?x=%ZZ', 'Bearer \u00ff\u00fe', 401],
+      ['/metrics', 'Basic Og==', 401],
+      ['/metrics', `Bearer ${METRICS_TOKEN} extra`, 401],
+      ['//health', undefined, 404],
+      ['/health/../metrics', undefined, 404],
+      ['/%00%E0%A4%A', undefined, 404],
+      ['*', undefined, 404],
+    ];
+    for (const [target, authorization, status] of cases) {
+      const answer = await raw(target, authorization);
+      expect([target, answer.slice(0, 12)]).toEqual([target, `HTTP/1.1 ${status}`]);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toHaveProperty('error');
     }
   });
 });
