@@ -62,8 +62,8 @@ const RETRY_AFTER = {
 function derivedCodes(operation: Json): Set<ErrorCode> {
   const codes = new Set<ErrorCode>(['service_unavailable']);
   const schemes = ((operation.security ?? []) as Json[]).flatMap((requirement) => Object.keys(requirement));
-  if (schemes.includes('api-key')) ['unauthorized', 'rate_limited'].forEach((c) => codes.add(c as ErrorCode));
-  if (schemes.includes('admin')) ['unauthorized', 'not_found'].forEach((c) => codes.add(c as ErrorCode));
+  if (schemes.includes('api-key')) codes.add('unauthorized').add('rate_limited');
+  if (schemes.includes('admin')) codes.add('unauthorized').add('not_found');
   for (const parameter of (operation.parameters ?? []) as Json[]) {
     if (parameter.in === 'path') codes.add('not_found');
     if (parameter.in === 'query') codes.add('validation_failed');
