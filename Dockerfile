@@ -24,8 +24,8 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 # slim has no curl: probe /health with Node's built-in fetch. Answers 200 only
-# when PostgreSQL and Redis are reachable. An APP_ROLE=worker container serves
-# no HTTP: run it with --no-healthcheck (docker-compose.yml does).
+# when PostgreSQL and Redis are reachable. Every role serves it on PORT: an
+# APP_ROLE=worker container answers only /health and /metrics there.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/src/main.js"]

@@ -73,6 +73,8 @@ const settings = {
   pgUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   strict: process.env.BENCH_STRICT === '1',
+  // BENCH_METRICS=1: the app processes run with METRICS_TOKEN set (GET /metrics on, every request measured).
+  metrics: process.env.BENCH_METRICS === '1',
 };
 if (cpuProf && !['1', 'api', 'worker', 'baseline', 'all'].includes(cpuProf)) {
   throw new Error(`BENCH_CPU_PROF must be 1, api, worker, baseline or all, got "${cpuProf}"`);
@@ -96,6 +98,7 @@ const QUEUE_PREFIX = `leadpush_bench_${RUN_ID}`;
 const BASELINE_PREFIX = `${QUEUE_PREFIX}_baseline`;
 const ADMIN_TOKEN = `bench-admin-${crypto.randomBytes(12).toString('hex')}`;
 const DKIM_ENCRYPTION_KEY = crypto.randomBytes(32).toString('hex');
+const METRICS_TOKEN = `bench-metrics-${crypto.randomBytes(12).toString('hex')}`;
 const dbUrl = (() => {
   const url = new URL(settings.pgUrl);
   url.pathname = `/${DB_NAME}`;
@@ -267,6 +270,7 @@ function appEnv(role, port, sinkUrl, extra = {}) {
     ADMIN_TOKEN,
     DKIM_ENCRYPTION_KEY,
     RATE_LIMIT_RPS: '0',
+    ...(settings.metrics ? { METRICS_TOKEN } : {}),
     ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     ...extra,
   };
@@ -658,6 +662,7 @@ async function apiPhase(ctx) {
     await probeSend(app.url, ctx.boot.token);
     const result = await loadPhase(ctx, 'API', app.url, ctx.boot.token, app);
     ctx.apiWindow = result.profileWindowUs;
+    if (settings.metrics) result.metricsRequestsCounted = await countedRequests(app.url);
     result.appLogLines = app.lineCount();
     if (app.lineCount() > 0) result.appLogTail = app.tail(5);
     return result;
@@ -674,6 +679,16 @@ async function apiPhase(ctx) {
     await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE').catch((error) => log(`truncate failed: ${error.message}`));
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
   }
+}
+
+/** With BENCH_METRICS: the app's own count of its 202s to POST /v1/emails, proof that it measured the load. */
+async function countedRequests(url) {
+  const res = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  const line = (await res.text())
+    .split('\n')
+    .find((l) => l.startsWith('leadpush_http_requests_total{') && l.includes('route="/v1/emails"') && l.includes('status="202"'));
+  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 /** Percentile `p` (0-100) of sorted numbers. */
@@ -1071,6 +1086,9 @@ function printReport(results) {
   out.push(
     `${settings.connections} connections, ${settings.durationSec} s (+${settings.warmupSec} s warm-up), body: 4 recipients (3 to + 1 bcc); ` +
       'API phase runs APP_ROLE=api (no worker competing for CPU); RATE_LIMIT_RPS=0' +
+      (settings.metrics
+        ? `; METRICS_TOKEN set: the app counted ${results.phases.api?.metricsRequestsCounted ?? '?'} POST /v1/emails 202s`
+        : '; METRICS_TOKEN unset') +
       (profiling
         ? `; under --cpu-prof: ${[settings.cpuProfApi && 'API app', settings.cpuProfBaseline && 'baseline', settings.cpuProfWorker && 'worker'].filter(Boolean).join(', ')}`
         : ''),

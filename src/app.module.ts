@@ -16,6 +16,8 @@ import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module'
 import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
 import { MessagesModule } from './modules/messages/messages.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+import { QueueBoardModule } from './modules/queue-board/queue-board.module';
 import { SuppressionsModule } from './modules/suppressions/suppressions.module';
 import { SmtpRelayModule } from './modules/smtp-relay/smtp-relay.module';
 import { RedisModule } from './redis/redis.module';
@@ -46,8 +48,12 @@ export class AppModule implements NestModule {
         MessagesModule,
         SuppressionsModule,
         HealthModule,
+        MetricsModule,
         ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule, DashboardModule.forRoot()]),
+        ...(config.role !== 'worker' && config.adminToken
+          ? [QueueBoardModule.forRoot(config.adminToken)]
+          : []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';
+import { listenForProbes } from './worker-http';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -21,11 +22,12 @@ async function bootstrap(): Promise<void> {
   }
   const module = AppModule.forRoot(config);
   if (config.role === 'worker') {
-    // No HTTP server, routes or docs: only the providers (queue consumer, sweeper).
+    // No API routes or docs: the providers (queue consumer, sweeper) and /health + /metrics on PORT.
     const worker = await NestFactory.createApplicationContext(module, { bufferLogs: true });
     worker.useLogger(worker.get(Logger));
-    closeOnSignals(worker);
     await worker.init();
+    const probes = await listenForProbes(worker, config.port);
+    closeOnSignals(worker, () => stopServer(probes));
     worker.get(Logger).log('Worker started');
     return;
   }
@@ -34,12 +36,13 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   configureApp(app);
-  closeOnSignals(app, () => {
-    const server = app.getHttpServer() as Server;
-    server.close();
-    server.closeIdleConnections();
-  });
+  closeOnSignals(app, () => stopServer(app.getHttpServer() as Server));
   await app.listen(config.port);
+}
+
+function stopServer(server: Server): void {
+  server.close();
+  server.closeIdleConnections();
 }
 
 /** Longest a shutdown may take before the process gives up on it. */

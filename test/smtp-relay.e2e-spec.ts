@@ -119,9 +119,23 @@ describe('SMTP relay (SPEC §11)', () => {
     c3.close();
 
     const c4 = await session(ws.token);
-    expect((await c4.command(`MAIL FROM:<${sender.email}>`)).code).toBe(250);
-    for (const invalid of ['user@localhost', 'a..b@example.test', 'x@-bad-.test']) {
-      expect(await c4.command(`RCPT TO:<${invalid}>`)).toMatchObject({
+    expect(await c4.command(`MAIL FROM:<${sender.email}> SIZE=${10 * 1024 * 1024 + 1}`)).toMatchObject({
+      code: 552,
+      text: expect.stringMatching(/^5\.3\.4 /),
+    });
+    expect((await c4.command(`MAIL FROM:<${sender.email}> SIZE=${10 * 1024 * 1024}`)).code).toBe(250);
+    const paths = [
+      '<user@localhost>',
+      '<a..b@example.test>',
+      '<x@-bad-.test>',
+      '<nobody>',
+      '<a@>',
+      '<@b.test>',
+      'x@y.test',
+      '<>',
+    ];
+    for (const path of paths) {
+      expect(await c4.command(`RCPT TO:${path}`)).toMatchObject({
         code: 553,
         text: expect.stringMatching(/^5\.1\.3 /),
       });

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       port: 3000,
       role: 'all',
       adminToken: null,
+      metricsToken: null,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/leadpush',
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'leadpush',
@@ -27,6 +28,10 @@ describe('loadConfig', () => {
     expect(config.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
     expect(config.delivery.maxAttempts).toBe(3);
     expect(config.dkimEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it('turns /metrics on with METRICS_TOKEN', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-me' }).metricsToken).toBe('scrape-me');
   });
 
   it('derives the workspace rate limit from the per-key one unless it is set', () => {

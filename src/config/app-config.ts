@@ -78,6 +78,11 @@ class EnvironmentVariables {
   @MinLength(16, { message: 'must be at least 16 characters' })
   ADMIN_TOKEN?: string;
 
+  /** Secret. Bearer token of `GET /metrics` (Prometheus scraping); unset turns `/metrics` off (404). */
+  @IsOptional()
+  @IsString()
+  METRICS_TOKEN?: string;
+
   /** `all` (API + worker), `api` or `worker`. */
   @IsIn(APP_ROLES, { message: `must be one of ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
@@ -231,6 +236,8 @@ export interface AppConfig {
   port: number;
   role: AppRole;
   adminToken: string | null;
+  /** null: `/metrics` is off. */
+  metricsToken: string | null;
   databaseUrl: string;
   redisUrl: string;
   queuePrefix: string;
@@ -283,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: vars.PORT,
     role: vars.APP_ROLE,
     adminToken: vars.ADMIN_TOKEN ?? null,
+    metricsToken: vars.METRICS_TOKEN ?? null,
     databaseUrl: vars.DATABASE_URL,
     redisUrl: vars.REDIS_URL,
     queuePrefix: vars.QUEUE_PREFIX,

@@ -5,6 +5,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
 import { AddressesService } from './addresses.service';
 import { AddressPage, AddressResponse, CreateAddressDto } from './dto/address.dto';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 /** Sender addresses on the workspace's domains. */
 @ApiTags('addresses')
@@ -20,6 +21,7 @@ export class AddressesController {
    * verified. 409 if it exists.
    */
   @Post()
+  @ApiErrors('conflict')
   async create(@Auth() auth: AuthContext, @Body() dto: CreateAddressDto): Promise<AddressResponse> {
     return { data: await this.addresses.create(auth.workspaceId, dto) };
   }

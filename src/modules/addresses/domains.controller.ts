@@ -5,6 +5,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
 import { DomainsService } from './domains.service';
 import { CreateDomainDto, DomainPage, DomainResponse, DomainVerificationResponse } from './dto/domain.dto';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 /** Sending domains: DKIM keys, the DNS records to publish, and their verification. */
 @ApiTags('domains')
@@ -19,6 +20,7 @@ export class DomainsController {
    * in `records`, then call verify. 409 if the workspace already has it.
    */
   @Post()
+  @ApiErrors('conflict')
   async create(@Auth() auth: AuthContext, @Body() dto: CreateDomainDto): Promise<DomainResponse> {
     return { data: await this.domains.create(auth.workspaceId, dto.name) };
   }

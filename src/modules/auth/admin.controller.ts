@@ -12,6 +12,7 @@ import {
 } from './dto/admin.dto';
 import { CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
 import { UsersService } from './users.service';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 /** Operator API: bootstraps users, workspaces and their first API keys. Bearer ADMIN_TOKEN. */
 @ApiTags('operator')
@@ -26,6 +27,7 @@ export class AdminController {
 
   /** Creates a user who can own workspaces. */
   @Post('users')
+  @ApiErrors('conflict')
   async createUser(@Body() dto: CreateUserDto): Promise<UserResponse> {
     return { data: await this.users.createUser(dto) };
   }
@@ -47,6 +49,7 @@ export class AdminController {
    * answer. 409 `conflict` when the workspace already has 100 active keys.
    */
   @Post('workspaces/:id/api-keys')
+  @ApiErrors('conflict')
   @HttpCode(201)
   async createApiKey(@Param('id') id: string, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     if (!(await this.users.workspaceExists(id))) throw new NotFoundError('Workspace');

@@ -5,6 +5,7 @@ import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysService } from './api-keys.service';
 import { Auth, AuthContext } from './auth-context';
 import { ApiKeyPage, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 /** The workspace's own API keys. */
 @ApiTags('api-keys')
@@ -26,6 +27,7 @@ export class ApiKeysController {
    * `conflict`, and revoking a key frees its slot.
    */
   @Post()
+  @ApiErrors('conflict')
   async create(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
     return { data: await this.apiKeys.create(auth.workspaceId, dto.name, dto.mode) };
   }

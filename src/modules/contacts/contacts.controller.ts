@@ -21,6 +21,7 @@ import {
   CreateContactDto,
   UpdateContactDto,
 } from './dto/contact.dto';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 /** The workspace's contacts and their delivery routes. */
 @ApiTags('contacts')
@@ -35,6 +36,7 @@ export class ContactsController {
    * 422 if `delivery_address_id` is not one of its sender addresses.
    */
   @Post()
+  @ApiErrors('conflict')
   async create(@Auth() auth: AuthContext, @Body() dto: CreateContactDto): Promise<ContactResponse> {
     return { data: await this.contacts.create(auth.workspaceId, dto) };
   }
@@ -53,6 +55,7 @@ export class ContactsController {
 
   /** Changes a contact's email, names or delivery route; `null` clears a name or the route. */
   @Patch(':id')
+  @ApiErrors('conflict')
   async update(
     @Auth() auth: AuthContext,
     @Param('id') id: string,

@@ -9,6 +9,7 @@ import type { SenderAddress } from '../addresses/sender-address';
 import { AttachmentsRepository } from '../messages/attachments.repository';
 import { DeliverableMessage, MessageLifecycle } from '../messages/message-lifecycle';
 import { MessagesRepository } from '../messages/messages.repository';
+import { MetricsService } from '../metrics/metrics.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
@@ -62,6 +63,7 @@ export class DeliveryService {
     private readonly suppressions: SuppressionsService,
     private readonly recorder: AttemptRecorder,
     private readonly simulated: SimulatedDelivery,
+    private readonly metrics: MetricsService,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -96,6 +98,7 @@ export class DeliveryService {
     } finally {
       lease.stop();
     }
+    if (outcome !== 'skipped') this.metrics.observeDelivery(outcome, (performance.now() - claimedAt) / 1000);
     const storesContent = message.attachmentCount > 0 || message.source === 'smtp';
     if (storesContent && SETTLED_OUTCOMES.includes(outcome)) {
       await this.attachments

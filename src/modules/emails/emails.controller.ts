@@ -15,6 +15,7 @@ import { AcceptOptions, EmailsService } from './emails.service';
 import type { SendCommand, SendDraft } from './send-command';
 import { Checked, checkBatch, checkSend } from './send-rules';
 import { SendingAllowedGuard } from './sending-allowed.guard';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 
 const IDEMPOTENCY_DESCRIPTION =
   'Optional, 1-256 printable ASCII characters, per workspace, kept 24 h. A repeat with the same request ' +
@@ -30,6 +31,7 @@ const IDEMPOTENCY_DESCRIPTION =
 @ApiBearerAuth('api-key')
 @Controller('v1/emails')
 @UseGuards(ApiKeyGuard, SendingAllowedGuard, IdempotencyKeyGuard)
+@ApiErrors('upgrade_needed', 'email_verification_required', 'sender_not_verified')
 export class EmailsController {
   constructor(private readonly emails: EmailsService) {}
 

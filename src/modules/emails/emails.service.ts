@@ -17,7 +17,9 @@ import type { SenderAddress } from '../addresses/sender-address';
 import { ContactsService } from '../contacts/contacts.service';
 import { DeliveryProducer } from '../delivery/delivery.producer';
 import { idempotentRequest, IdempotencyService } from '../idempotency/idempotency.service';
+import { MessageEventFeed } from '../messages/message-event-feed';
 import { AcceptedRequest, MessagesRepository } from '../messages/messages.repository';
+import { MetricsService } from '../metrics/metrics.service';
 import { Call, contentSize, toAcceptedRequest } from './acceptance';
 import type { AcceptedEmailDto } from './dto/send-email.dto';
 import { fingerprint, SendCommand } from './send-command';
@@ -91,6 +93,8 @@ export class EmailsService {
     private readonly messages: MessagesRepository,
     private readonly producer: DeliveryProducer,
     private readonly idempotency: IdempotencyService,
+    private readonly events: MessageEventFeed,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.accepts = new GroupCommit((calls) => this.flush(calls), {
@@ -192,6 +196,7 @@ export class EmailsService {
     });
 
     const stored = await this.store(prepared);
+    this.count(prepared.filter(({ call }) => stored.has(call.id)));
     await this.producer.enqueue(
       prepared
         .filter(({ call }) => stored.has(call.id))
@@ -202,6 +207,16 @@ export class EmailsService {
         ),
     );
     return prepared.map(({ call, results }) => (stored.has(call.id) ? results : keyTakenOver()));
+  }
+
+  /** The stored messages and their first events, for the metrics. */
+  private count(stored: PreparedCall[]): void {
+    for (const { requests } of stored) {
+      for (const { source, status, messages } of requests) {
+        this.metrics.countAccepted(source, messages.length);
+        this.events.recorded(status, messages.length);
+      }
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Sql, SqlRunner } from '../../database/sql';
 import { SuppressionReason, SuppressionsService } from '../suppressions/suppressions.service';
+import { MessageEventFeed } from './message-event-feed';
 import type { MessageContent } from './messages.repository';
 import {
   type MessageEventType,
@@ -169,13 +170,15 @@ const NOTE = `
  * The message lifecycle (SPEC §8): the named transitions of TRANSITIONS, each
  * guarding its source statuses in its UPDATE and answering the event it
  * wrote, or null when the message was not in a source status (or no longer
- * this attempt's). `message_events` is the one record of what happened.
+ * this attempt's). `message_events` is the one record of what happened; each
+ * event written is also told to the MessageEventFeed (see `written`).
  */
 @Injectable()
 export class MessageLifecycle {
   constructor(
     private readonly sql: Sql,
     private readonly suppressions: SuppressionsService,
+    private readonly feed: MessageEventFeed,
   ) {}
 
   /** Takes a message for its next attempt (see CLAIM); null when nobody may take it now. */
@@ -186,7 +189,7 @@ export class MessageLifecycle {
       'lifecycle-claim',
     );
     if (!row?.event) return null;
-    const event = toEvent(row.event as Record<string, unknown>);
+    const event = this.written(toEvent(row.event as Record<string, unknown>));
     if (row.abandoned) return { kind: 'abandoned', event };
     return {
       kind: 'claimed',
@@ -277,8 +280,8 @@ export class MessageLifecycle {
    * only releaser: answers their ids (to queue), or null without looking
    * when another process is releasing.
    */
-  releaseDue(limit: number): Promise<string[] | null> {
-    return this.sql.transaction(async (tx) => {
+  async releaseDue(limit: number): Promise<string[] | null> {
+    const released = await this.sql.transaction(async (tx) => {
       const lock = await tx.one<{ locked: boolean }>(
         `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
         [RELEASE_LOCK],
@@ -291,6 +294,8 @@ export class MessageLifecycle {
       );
       return rows.map((row) => row.id);
     });
+    if (released) this.feed.recorded(TRANSITIONS.release.to, released.length);
+    return released;
   }
 
   /** A scheduled message's new time: one conditional UPDATE, like cancel. */
@@ -307,7 +312,7 @@ export class MessageLifecycle {
       ],
       'lifecycle-reschedule',
     );
-    return row ? toEvent(row) : null;
+    return row ? this.written(toEvent(row)) : null;
   }
 
   /** One conditional UPDATE, so it can never race a release into both canceling and sending. */
@@ -331,7 +336,7 @@ export class MessageLifecycle {
       [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail)],
       'lifecycle-note',
     );
-    return row ? toEvent(row) : null;
+    return row ? this.written(toEvent(row)) : null;
   }
 
   /** Whether an attempt ended in `status` (a write whose answer was lost may have committed). */
@@ -351,7 +356,8 @@ export class MessageLifecycle {
     options: { nextAttemptAt?: Date; restart?: boolean } = {},
     db?: SqlRunner,
   ): Promise<MessageEvent | null> {
-    return (await this.move(name, target, detail, options, db))?.event ?? null;
+    const moved = await this.move(name, target, detail, options, db);
+    return moved ? this.written(moved.event) : null;
   }
 
   /** Bounce or complaint, and the suppression it may bring: each module writes its own table, in one transaction. */
@@ -362,11 +368,18 @@ export class MessageLifecycle {
     reason: SuppressionReason | null,
   ): Promise<MessageEvent | null> {
     if (!reason) return this.enter(name, target, detail);
-    return this.sql.transaction(async (tx) => {
+    const event = await this.sql.transaction(async (tx) => {
       const moved = await this.move(name, target, detail, {}, tx);
       if (moved) await this.suppressions.add(moved.workspaceId, moved.recipient, reason, tx);
       return moved?.event ?? null;
     });
+    return event ? this.written(event) : null;
+  }
+
+  /** The one place an event this class wrote (and committed, unless the caller's transaction holds it) is told to the feed. */
+  private written(event: MessageEvent): MessageEvent {
+    this.feed.recorded(event.type);
+    return event;
   }
 
   private async move(

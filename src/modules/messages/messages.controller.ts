@@ -1,13 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from '../../openapi/api-errors.decorator';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { Auth, AuthContext } from '../auth/auth-context';
 import { ListMessagesQueryDto, MessagePage, MessageResponse, RescheduleMessageDto } from './dto/message.dto';
@@ -39,12 +33,7 @@ export class MessagesController {
    */
   @Patch(':uuid')
   @ApiBody({ type: RescheduleMessageDto })
-  @ApiConflictResponse({ description: '`not_scheduled`: the message is no longer `scheduled`' })
-  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
-  @ApiUnprocessableEntityResponse({
-    description:
-      '`validation_failed`: `scheduled_at` missing, malformed or over 30 days ahead, or another field',
-  })
+  @ApiErrors('not_scheduled')
   async reschedule(
     @Auth() auth: AuthContext,
     @Param('uuid') uuid: string,
@@ -57,8 +46,7 @@ export class MessagesController {
   /** Cancels a `scheduled` message: `canceled`, final; nothing of it is ever delivered. */
   @Post(':uuid/cancel')
   @HttpCode(200)
-  @ApiConflictResponse({ description: '`not_scheduled`: the message is no longer `scheduled`' })
-  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
+  @ApiErrors('not_scheduled')
   async cancel(@Auth() auth: AuthContext, @Param('uuid') uuid: string): Promise<MessageResponse> {
     return { data: await this.messages.cancel(auth.workspaceId, uuid) };
   }
@@ -71,11 +59,7 @@ export class MessagesController {
    */
   @Post(':uuid/retry')
   @HttpCode(202)
-  @ApiConflictResponse({
-    description:
-      '`not_retryable`: the message is not `suppressed` or `failed`, or its recipient is still on the suppression list',
-  })
-  @ApiNotFoundResponse({ description: '`not_found`: no such message in this workspace' })
+  @ApiErrors('not_retryable')
   async retry(
     @Auth() auth: AuthContext,
     @Param('uuid') uuid: string,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { AttachmentsRepository } from './attachments.repository';
+import { MessageEventFeed } from './message-event-feed';
 import { MessageLifecycle } from './message-lifecycle';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
@@ -11,7 +12,8 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
 /**
  * Messages and their events: storage of accepted requests (MessagesRepository),
  * their attachments' bytes and how long they stay (AttachmentsRepository),
- * the lifecycle every status change goes through (MessageLifecycle), the
+ * the lifecycle every status change goes through (MessageLifecycle) and the
+ * feed that counts the events written (MessageEventFeed), the
  * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
  * Tables it owns: email_requests, messages, message_events, email_attachments,
  * email_raw_content.
@@ -23,9 +25,16 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
     MessagesRepository,
     AttachmentsRepository,
     MessageLifecycle,
+    MessageEventFeed,
     StrandedMessagesRepository,
     MessagesService,
   ],
-  exports: [MessagesRepository, AttachmentsRepository, MessageLifecycle, StrandedMessagesRepository],
+  exports: [
+    MessagesRepository,
+    AttachmentsRepository,
+    MessageLifecycle,
+    MessageEventFeed,
+    StrandedMessagesRepository,
+  ],
 })
 export class MessagesModule {}

@@ -39,6 +39,28 @@ export const RELAY_REPLIES = {
 };
 
 /**
+ * Replies smtp-server makes itself, before any hook of ours runs, in §11's
+ * codes. It refuses a recipient path it cannot parse (no `@`, not in `<…>`)
+ * with a 501 and a `SIZE=` over the limit at MAIL FROM with a bare 552; §11
+ * answers both as our own rules do (553 5.1.3, 552 5.3.4). Keyed by the context
+ * smtp-server passes to `send`; its own enhanced codes are off.
+ */
+const OWN_REPLIES: Record<string, { code: number; enhanced: string }> = {
+  MAILBOX_SYNTAX_ERROR: { code: 553, enhanced: '5.1.3' },
+  MESSAGE_TOO_BIG: { code: 552, enhanced: '5.3.4' },
+};
+
+/** smtp-server's reply `code`/`text`, sent with `context`, as §11 words it. */
+export function ownReply(
+  code: number,
+  text: string,
+  context: string | undefined,
+): { code: number; text: string } {
+  const reply = context === undefined ? undefined : OWN_REPLIES[context];
+  return reply ? { code: reply.code, text: `${reply.enhanced} ${text}` } : { code, text };
+}
+
+/**
  * An error of the send pipeline as a reply: a refusal of SPEC §7 (steps 2, 3,
  * 5) is a 550 5.7.1 naming its code; a full queue or anything unexpected (the
  * database unreachable) is `fallback`, a temporary failure: nothing was done.

@@ -6,6 +6,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
   SMTPServer,
@@ -25,7 +26,7 @@ import { EmailsService } from '../emails/emails.service';
 import { sendingRefusal } from '../emails/send-policy';
 import { MAX_RECIPIENTS } from '../emails/send-rules';
 import { relayDraft, topHeaders } from './relay-message';
-import { RELAY_REPLIES, RelayReply, replyOf } from './relay-replies';
+import { ownReply, RELAY_REPLIES, RelayReply, replyOf } from './relay-replies';
 
 /** The largest message the relay takes (SPEC §11), advertised as SIZE. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -65,7 +66,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     const { port, tls } = this.config.smtpRelay;
     if (port === null) return;
-    const server = new SMTPServer({
+    const server = new RelaySmtpServer({
       banner: 'Leadpush SMTP relay',
       size: MAX_MESSAGE_BYTES,
       authMethods: ['PLAIN', 'LOGIN'],
@@ -203,6 +204,28 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     return `2.0.0 Accepted: ${results[0].message_count} message(s) stored`;
   }
 }
+
+/**
+ * smtp-server whose own refusals (a recipient it cannot parse, a SIZE= over
+ * the limit) go out in §11's codes: each connection's `send` passes through
+ * `ownReply`.
+ */
+class RelaySmtpServer extends SMTPServer {
+  override connect(socket: Socket, socketOptions?: Parameters<SMTPServer['connect']>[1]): void {
+    super.connect(socket, socketOptions);
+    let connection: SMTPServerConnection | undefined;
+    for (const open of this.connections) connection = open;
+    if (!connection) return;
+    const send = connection.send.bind(connection);
+    connection.send = (code, data, context) => {
+      if (typeof data !== 'string' || typeof context !== 'string') return send(code, data, context);
+      const reply = ownReply(code, data, context);
+      return send(reply.code, reply.text, context);
+    };
+  }
+}
+
+type SMTPServerConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
 
 /** The stream's bytes, or null once they pass `limit` (the rest is read and dropped). */
 async function readBounded(stream: Readable, limit: number): Promise<Buffer | null> {
