@@ -14,6 +14,7 @@ import { ContactsModule } from './modules/contacts/contacts.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module';
 import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
+import { InboundModule } from './modules/inbound/inbound.module';
 import { MessagesModule } from './modules/messages/messages.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { QueueBoardModule } from './modules/queue-board/queue-board.module';
@@ -48,7 +49,7 @@ export class AppModule implements NestModule {
         SuppressionsModule,
         HealthModule,
         MetricsModule,
-        ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
+        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, InboundModule]),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule]),
         ...(config.role !== 'worker' && config.adminToken
           ? [QueueBoardModule.forRoot(config.adminToken)]

@@ -228,7 +228,9 @@ class EnvironmentVariables {
    * delivery's envelope sender is a signed per-message address at it.
    */
   @IsOptional()
-  @Matches(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, { message: 'must be a domain name' })
+  @Matches(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
+    message: 'must be a domain name',
+  })
   @ValidateBy({
     name: 'hasBounceKey',
     validator: {
@@ -322,8 +324,7 @@ function bounceSigningKey(vars: EnvironmentVariables): Buffer | null {
   return Buffer.from(hkdfSync('sha256', decodeKey(vars.DKIM_ENCRYPTION_KEY), '', 'leadpush return path', 32));
 }
 
-const decodeKey = (key: string): Buffer =>
-  Buffer.from(key, /^[0-9a-fA-F]{64}$/.test(key) ? 'hex' : 'base64');
+const decodeKey = (key: string): Buffer => Buffer.from(key, /^[0-9a-fA-F]{64}$/.test(key) ? 'hex' : 'base64');
 
 /** How many keys of one workspace can use their full RATE_LIMIT_RPS at once, by default. */
 const WORKSPACE_RATE_FACTOR = 5;

@@ -62,7 +62,11 @@ function uuidBytes(uuid: string): Buffer {
 }
 
 function mac(id: Buffer, key: Buffer): Buffer {
-  return createHmac('sha256', key).update('leadpush return path\0').update(id).digest().subarray(0, MAC_BYTES);
+  return createHmac('sha256', key)
+    .update('leadpush return path\0')
+    .update(id)
+    .digest()
+    .subarray(0, MAC_BYTES);
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
