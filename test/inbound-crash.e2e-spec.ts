@@ -1,0 +1,68 @@
+import { eventually } from './support/app';
+import { freePort } from './support/processes';
+import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/reports';
+import { lockTable } from './support/table-lock';
+import { startWorkerStack, WorkerStack } from './support/worker-stack';
+
+const BOUNCE_DOMAIN = 'bounces.leadpush.test';
+const env = async () => ({
+  BOUNCE_DOMAIN,
+  BOUNCE_SIGNING_KEY: 'crash-e2e-signing-key-0123456789abcdefgh',
+  INBOUND_SMTP_PORT: String(await freePort()),
+  SWEEP_INTERVAL_MS: '300',
+  SWEEP_GRACE_MS: '500',
+});
+
+describe('a worker killed between the 250 to a report and its processing', () => {
+  let stack: WorkerStack;
+
+  beforeAll(async () => {
+    stack = await startWorkerStack();
+  });
+  afterAll(() => stack.close());
+
+  it('loses nothing: the stored report is processed by the next worker', async () => {
+    const workerEnv = await env();
+    const first = await stack.startWorker(workerEnv);
+    const recipient = 'gone@crash.example';
+    await stack.send([recipient], 'crash');
+    const delivered = await eventually(async () =>
+      stack.smtp.messages.find((m) => m.envelopeTo[0] === recipient),
+    );
+    await eventually(async () => (await stack.statuses()).sent === 1, { what: 'the message sent' });
+    const returnPath = delivered.envelopeFrom;
+    expect(returnPath.endsWith(`@${BOUNCE_DOMAIN}`)).toBe(true);
+
+    // Status changes wait behind this lock: the worker takes the report, then blocks applying it.
+    const lock = await lockTable(stack.api, 'messages');
+    try {
+      const raw = reportFixture('postfix-user-unknown.eml', [
+        [FIXTURE_RETURN_PATH, returnPath],
+        ['nobody@example.org', recipient],
+      ]);
+      const result = await deliverReport(Number(workerEnv.INBOUND_SMTP_PORT), { to: [returnPath], raw });
+      expect(result.data).toMatchObject({ code: 250 });
+      await eventually(async () => (await lock.waiting()) > 0, { what: 'the worker applying the report' });
+      await first.kill('SIGKILL');
+    } finally {
+      await lock.release();
+    }
+    const stored = await stack.api.db.query(
+      `SELECT processed_at, raw IS NOT NULL AS has_raw FROM inbound_reports`,
+    );
+    expect(stored.rows).toEqual([{ processed_at: null, has_raw: true }]);
+    expect(await stack.statuses()).toEqual({ sent: 1 });
+
+    await stack.startWorker(await env());
+    await eventually(async () => (await stack.statuses()).bounced === 1, {
+      timeoutMs: 45_000,
+      what: 'the report processed by the next worker',
+    });
+    const { rows } = await stack.api.db.query(
+      `SELECT outcome, raw IS NULL AS dropped_raw FROM inbound_reports WHERE processed_at IS NOT NULL`,
+    );
+    expect(rows).toEqual([{ outcome: 'applied', dropped_raw: true }]);
+    const suppressions = await stack.api.db.query(`SELECT email, reason FROM suppressions`);
+    expect(suppressions.rows).toEqual([{ email: recipient, reason: 'hard_bounce' }]);
+  });
+});
