@@ -271,6 +271,35 @@ describe('bounces and complaints after the 250 (SPEC §13)', () => {
     expect((await suppressions()).map(([email]) => email)).not.toContain('testmode@example.org');
   });
 
+  it('hostile input: bad addresses are refused, any content is stored and dropped, never left unprocessed', async () => {
+    const nul = await deliverReport(port, { to: [`a\u0000b@${BOUNCE_DOMAIN}`], raw: Buffer.from('x') });
+    expect(nul.rcptTo[0].code).toBeGreaterThanOrEqual(500);
+    expect(nul.data).toBeNull();
+    const long = await deliverReport(port, {
+      to: [`${'l'.repeat(600)}@${BOUNCE_DOMAIN}`],
+      raw: Buffer.from('x'),
+    });
+    expect(long.rcptTo[0].code).toBeGreaterThanOrEqual(500);
+    const contents = [
+      Buffer.from([0, 1, 2, 0xff, 0xfe, 0xd8, 0x00, 13, 10]),
+      Buffer.from(`Subject: \ud800 lone\r\nX-Big: ${'y'.repeat(300_000)}\r\n\r\nbody`),
+      Buffer.from(
+        'Content-Type: multipart/report; report-type=delivery-status; boundary=zz\r\n\r\n--zz\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\nFinal-Recipient: rfc822; \u0000@x\r\n',
+      ),
+    ];
+    for (const raw of contents) {
+      for (const from of ['', 'odd\u00e9@example.org']) {
+        const result = await deliverReport(port, { from, to: [`x@${BOUNCE_DOMAIN}`], raw });
+        expect(result.data).toMatchObject({ code: 250 });
+      }
+    }
+    expect(await processed()).toMatchObject({ outcome: 'dropped' });
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM inbound_reports WHERE processed_at IS NULL`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
   it('refuses a message over 10 MB with 552 5.3.4 and stores nothing', async () => {
     const before = await t.db.query(`SELECT count(*)::int AS n FROM inbound_reports`);
     const raw = Buffer.from(`Subject: big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(10_600));

@@ -14,7 +14,7 @@ export class InboundReports1764170000000 implements MigrationInterface {
       `CREATE TABLE inbound_reports (
          id uuid PRIMARY KEY,
          received_at timestamptz NOT NULL DEFAULT now(),
-         mail_from varchar(512) NOT NULL,
+         mail_from text NOT NULL,
          rcpt_to text[] NOT NULL,
          raw bytea,
          processed_at timestamptz,

@@ -70,7 +70,12 @@ interface Part {
  * headers, CRLF or LF) and the attached original, full or headers only.
  */
 export async function parseReport(raw: Buffer, envelopeFrom: string): Promise<Report> {
-  const parts = await splitParts(raw);
+  let parts: Part[];
+  try {
+    parts = await splitParts(raw);
+  } catch (error) {
+    return { kind: 'other', why: `unreadable MIME: ${clip((error as Error).message).slice(0, 200)}` };
+  }
   const root = parts[0];
   if (!root) return { kind: 'other', why: 'empty message' };
   const top = root.node.headers as Headers;

@@ -60,16 +60,14 @@ export class ReportProcessor {
 
   private async applyTo(report: Report, message: ReportedMessageRow): Promise<Applied> {
     const outcome = outcomeFor(report, message);
-    const target = { messageId: message.id, workspaceId: message.workspaceId };
-    let event: MessageEvent | null;
     if (outcome.kind === 'drop') return { message_id: message.id, dropped: outcome.reason };
-    if (outcome.kind === 'bounce') {
-      event = await this.lifecycle.reportBounce(target, outcome.detail, { suppress: outcome.suppress });
-    } else if (outcome.kind === 'complaint') {
-      event = await this.lifecycle.complain(target, outcome.detail, { suppress: outcome.suppress });
-    } else {
-      event = await this.lifecycle.recordDelay(target, outcome.detail);
-    }
+    const target = { messageId: message.id, workspaceId: message.workspaceId };
+    const event: MessageEvent | null =
+      outcome.kind === 'bounce'
+        ? await this.lifecycle.reportBounce(target, outcome.detail, { suppress: outcome.suppress })
+        : outcome.kind === 'complaint'
+          ? await this.lifecycle.complain(target, outcome.detail, { suppress: outcome.suppress })
+          : await this.lifecycle.recordDelay(target, outcome.detail);
     return event
       ? { message_id: message.id, event: event.type }
       : { message_id: message.id, dropped: `the message is in no status ${outcome.kind} applies to` };
@@ -93,7 +91,7 @@ export class ReportProcessor {
       ids = new Set([...addressed, ...this.signed(report.text.match(ADDRESS_RE) ?? [])]);
     }
     if (report.kind === 'complaint') {
-      const named = new Set([...this.signed([report.originalMailFrom, report.original?.returnPath])]);
+      const named = this.signed([report.originalMailFrom, report.original?.returnPath]);
       const byMessageId = named.size === 0 ? await this.byMessageId(report.original?.messageId) : null;
       if (byMessageId) named.add(byMessageId.id);
       if (named.size > 1) return { dropped: 'its original names more than one message' };
