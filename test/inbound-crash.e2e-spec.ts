@@ -1,5 +1,6 @@
 import { eventually } from './support/app';
 import { freePort } from './support/processes';
+import { rawSmtp } from './support/smtp-client';
 import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/reports';
 import { lockTable } from './support/table-lock';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
@@ -13,7 +14,7 @@ const env = async () => ({
   SWEEP_GRACE_MS: '500',
 });
 
-describe('a worker killed between the 250 to a report and its processing', () => {
+describe('the inbound listener across worker stops', () => {
   let stack: WorkerStack;
 
   beforeAll(async () => {
@@ -64,5 +65,18 @@ describe('a worker killed between the 250 to a report and its processing', () =>
     expect(rows).toEqual([{ outcome: 'applied', dropped_raw: true }]);
     const suppressions = await stack.api.db.query(`SELECT email, reason FROM suppressions`);
     expect(suppressions.rows).toEqual([{ email: recipient, reason: 'hard_bounce' }]);
+  });
+
+  it('SIGTERM: an open session is told 421, the worker exits 0 and the port is closed', async () => {
+    const workerEnv = await env();
+    const port = Number(workerEnv.INBOUND_SMTP_PORT);
+    const worker = await stack.startWorker(workerEnv);
+    const session = await rawSmtp(port);
+    expect((await session.command('EHLO reporter.test')).code).toBe(250);
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    // The 421 came while the session was idle; the client reads it as the answer to its next command.
+    expect(await session.command('NOOP')).toMatchObject({ code: 421, text: '4.3.2 Server shutting down' });
+    session.close();
+    await expect(rawSmtp(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
