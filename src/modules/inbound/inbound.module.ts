@@ -17,6 +17,6 @@ import { ReportProcessor } from './report-processor';
 @Module({
   imports: [MessagesModule, BullModule.registerQueue({ name: INBOUND_QUEUE })],
   providers: [InboundReportsRepository, InboundQueue, ReportProcessor, InboundSmtpServer, InboundWorker],
-  exports: [InboundSmtpServer, ReportProcessor],
+  exports: [InboundSmtpServer],
 })
 export class InboundModule {}

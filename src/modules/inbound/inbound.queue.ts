@@ -39,7 +39,7 @@ export class InboundQueue {
       return await Promise.race([added.then(() => true), timeout]);
     } catch (error) {
       this.logger.warn(
-        `Queuing ${reportIds.length} report(s) failed (${(error as Error).message}); the sweeper will`,
+        `Queuing ${reportIds.length} report(s) failed (${(error as Error).message}); the sweep queues them later`,
       );
       return false;
     } finally {

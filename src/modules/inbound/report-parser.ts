@@ -82,11 +82,10 @@ export async function parseReport(raw: Buffer, envelopeFrom: string): Promise<Re
   const reportType = libmime
     .parseHeaderValue(top.getFirst('content-type'))
     .params['report-type']?.toLowerCase();
-  const own = parts;
   const original = await originalOf(parts);
 
-  const dsnPart = own.find((part) => DSN_TYPES.includes(contentType(part)));
-  const feedbackPart = own.find((part) => contentType(part) === 'message/feedback-report');
+  const dsnPart = parts.find((part) => DSN_TYPES.includes(contentType(part)));
+  const feedbackPart = parts.find((part) => contentType(part) === 'message/feedback-report');
   if (feedbackPart && (reportType === 'feedback-report' || !dsnPart)) {
     const fields = fieldsOf(await decoded(feedbackPart));
     return {
@@ -108,10 +107,15 @@ export async function parseReport(raw: Buffer, envelopeFrom: string): Promise<Re
   const subject = libmime.decodeWords(top.getFirst('subject'));
   const daemon =
     DAEMON_RE.test(fromLocal) || (envelopeFrom === '' && /daemon|postmaster/i.test(top.getFirst('from')));
-  if (autoSubmitted.startsWith('auto-replied')) return { kind: 'other', why: 'an auto-reply' };
-  if (!daemon || !BOUNCE_SUBJECT_RE.test(subject)) return { kind: 'other', why: 'not a report' };
+  // Mailer daemons mark their bounces auto-replied too: only a daemon's mail with a failure subject is read.
+  if (!daemon || !BOUNCE_SUBJECT_RE.test(subject)) {
+    return {
+      kind: 'other',
+      why: autoSubmitted.startsWith('auto-replied') ? 'an auto-reply' : 'not a report',
+    };
+  }
   const texts = await Promise.all(
-    own.filter((part) => contentType(part) === 'text/plain').map(async (part) => textOf(part)),
+    parts.filter((part) => contentType(part) === 'text/plain').map(async (part) => textOf(part)),
   );
   return { kind: 'plain-bounce', text: texts.join('\n'), original };
 }
