@@ -1,7 +1,11 @@
-import { eventually } from './support/app';
+import { InboundSmtpServer } from '../src/modules/inbound/inbound-smtp.server';
+import { createTestApp, createWorkspace, eventually, TestApp } from './support/app';
 import { freePort } from './support/processes';
 import { rawSmtp } from './support/smtp-client';
 import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/reports';
+import { RedisServerHandle, startRedisServer } from './support/redis-server';
+import { createSender, settledMessage } from './support/sending';
+import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 import { lockTable } from './support/table-lock';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
 
@@ -78,5 +82,55 @@ describe('the inbound listener across worker stops', () => {
     expect(await session.command('NOOP')).toMatchObject({ code: 421, text: '4.3.2 Server shutting down' });
     session.close();
     await expect(rawSmtp(port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('the inbound listener while Redis is down', () => {
+  let redis: RedisServerHandle;
+  let sink: SmtpSink;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    sink = await startSmtpSink();
+    t = await createTestApp({
+      ...(await env()),
+      REDIS_URL: redis.url,
+      SMTP_URL: sink.url,
+      INBOUND_SMTP_PORT: '0',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sink?.close();
+    await redis?.close();
+  });
+
+  it('answers 250 from PostgreSQL alone; the sweep queues the report once Redis is back', async () => {
+    const ws = await createWorkspace(t);
+    const sender = await createSender(t, ws);
+    const recipient = 'outage@redis.example';
+    const { body } = await ws
+      .api('post', '/v1/emails')
+      .send({ from: sender.email, to: [recipient], subject: 'x', text: 'x' })
+      .expect(202);
+    const uuid: string = body.data.messages[0].uuid;
+    await settledMessage(ws, uuid, 'sent');
+    const returnPath = sink.messages[0].envelopeFrom;
+
+    await redis.stop();
+    const raw = reportFixture('postfix-user-unknown.eml', [
+      [FIXTURE_RETURN_PATH, returnPath],
+      ['nobody@example.org', recipient],
+    ]);
+    const port = t.app.get(InboundSmtpServer).port()!;
+    expect((await deliverReport(port, { to: [returnPath], raw })).data).toMatchObject({ code: 250 });
+    const stored = await t.db.query(`SELECT processed_at FROM inbound_reports`);
+    expect(stored.rows).toEqual([{ processed_at: null }]);
+
+    await redis.start();
+    await settledMessage(ws, uuid, 'bounced');
+    const { rows } = await t.db.query(`SELECT outcome FROM inbound_reports`);
+    expect(rows).toEqual([{ outcome: 'applied' }]);
   });
 });
