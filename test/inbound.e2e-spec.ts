@@ -8,6 +8,7 @@ import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 
 const BOUNCE_DOMAIN = 'bounces.leadpush.test';
 const SIGNING_KEY = 'inbound-e2e-signing-key-0123456789abcdef';
+const METRICS_TOKEN = 'inbound-e2e-metrics-token-0123456789';
 
 describe('bounces and complaints after the 250 (SPEC §13)', () => {
   let sink: SmtpSink;
@@ -23,6 +24,7 @@ describe('bounces and complaints after the 250 (SPEC §13)', () => {
       BOUNCE_DOMAIN,
       BOUNCE_SIGNING_KEY: SIGNING_KEY,
       INBOUND_SMTP_PORT: '0',
+      METRICS_TOKEN: METRICS_TOKEN,
       SWEEP_INTERVAL_MS: '200',
       SWEEP_GRACE_MS: '300',
     });
@@ -67,6 +69,15 @@ describe('bounces and complaints after the 250 (SPEC §13)', () => {
       },
       { what: 'the reports processed' },
     );
+
+  /** leadpush_inbound_reports_total for a kind and outcome, as GET /metrics shows it. */
+  const counted = async (kind: string, outcome: string) => {
+    const { text } = await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`leadpush_inbound_reports_total{kind="${kind}",outcome="${outcome}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
 
   it('delivers with a signed per-message return path at BOUNCE_DOMAIN', async () => {
     const { uuid, returnPath } = await sentTo('rp@example.org');
@@ -202,6 +213,7 @@ describe('bounces and complaints after the 250 (SPEC §13)', () => {
     const before = await t.db.query(
       `SELECT count(*)::int AS n FROM inbound_reports WHERE outcome = 'dropped'`,
     );
+    const [dsnBefore, otherBefore] = [await counted('dsn', 'dropped'), await counted('other', 'dropped')];
     for (const to of [altered, otherMessage, forged, `bounces@${BOUNCE_DOMAIN}`]) {
       expect((await deliverReport(port, { to: [to], raw: dsnFor(to) })).data).toMatchObject({ code: 250 });
     }
@@ -221,6 +233,8 @@ describe('bounces and complaints after the 250 (SPEC §13)', () => {
       `SELECT count(*)::int AS n FROM inbound_reports WHERE outcome = 'dropped'`,
     );
     expect(after.rows[0].n - before.rows[0].n).toBe(6);
+    expect(await counted('dsn', 'dropped')).toBe(dsnBefore + 4);
+    expect(await counted('other', 'dropped')).toBe(otherBefore + 2);
     const data = await message(uuid);
     expect(data.status).toBe('sent');
     expect(data.events.at(-1).type).toBe('sent');

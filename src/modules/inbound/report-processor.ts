@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { messageOfReturnPath } from '../delivery/envelope';
 import { MessageEvent, MessageLifecycle } from '../messages/message-lifecycle';
 import { MessagesRepository, ReportedMessageRow } from '../messages/messages.repository';
+import { MetricsService } from '../metrics/metrics.service';
 import { InboundReportsRepository, ReportResult, StoredReport } from './inbound-reports.repository';
 import { outcomeFor } from './report-outcome';
 import { parseReport, type Report } from './report-parser';
@@ -35,16 +36,24 @@ export class ReportProcessor {
     private readonly reports: InboundReportsRepository,
     private readonly messages: MessagesRepository,
     private readonly lifecycle: MessageLifecycle,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Processes the report once; false when it was processed already (or is being processed elsewhere). */
-  process(reportId: string): Promise<boolean> {
-    return this.reports.processOnce(reportId, async (stored) => {
-      const result = await this.apply(stored);
+  /**
+   * Processes the report once; false when it was processed already (or is
+   * being processed elsewhere). Counted by kind and outcome once recorded
+   * (`leadpush_inbound_reports_total`).
+   */
+  async process(reportId: string): Promise<boolean> {
+    let result: ReportResult | undefined;
+    const done = await this.reports.processOnce(reportId, async (stored) => {
+      result = await this.apply(stored);
       this.logger.debug({ reportId, ...result }, `Inbound report ${reportId} ${result.outcome}`);
       return result;
     });
+    if (done && result) this.metrics.countInboundReport(String(result.detail.kind), result.outcome);
+    return done;
   }
 
   private async apply(stored: StoredReport): Promise<ReportResult> {
