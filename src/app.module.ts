@@ -15,6 +15,7 @@ import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery-worker.module';
 import { EmailsModule } from './modules/emails/emails.module';
 import { HealthModule } from './modules/health/health.module';
+import { InboundModule } from './modules/inbound/inbound.module';
 import { MessagesModule } from './modules/messages/messages.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { QueueBoardModule } from './modules/queue-board/queue-board.module';
@@ -49,7 +50,7 @@ export class AppModule implements NestModule {
         SuppressionsModule,
         HealthModule,
         MetricsModule,
-        ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
+        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, InboundModule]),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule, DashboardModule.forRoot()]),
         ...(config.role !== 'worker' && config.adminToken
           ? [QueueBoardModule.forRoot(config.adminToken)]

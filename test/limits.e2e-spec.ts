@@ -124,7 +124,13 @@ describe('body limits and the bearer check before the body', () => {
   });
 });
 
-/** A TCP proxy that counts the bytes its clients send on. */
+/**
+ * A pool closing an idle connection sends PostgreSQL's Terminate message; it
+ * is no query, so the proxy does not count it.
+ */
+const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
+
+/** A TCP proxy that counts the bytes its clients send on (but a Terminate). */
 async function countingProxy(target: { host: string; port: number }) {
   let bytes = 0;
   const sockets = new Set<Socket>();
@@ -141,7 +147,9 @@ async function countingProxy(target: { host: string; port: number }) {
         end();
       });
     }
-    client.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    client.on('data', (chunk: Buffer) => {
+      if (!chunk.equals(TERMINATE)) bytes += chunk.length;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });

@@ -66,11 +66,12 @@ describe('the message lifecycle', () => {
     cancel: (id) => lifecycle.cancel(ws.workspaceId, id),
     markSent: (id) => lifecycle.markSent({ messageId: id, attempt: 1 }, detail),
     defer: (id) => lifecycle.defer({ messageId: id, attempt: 1 }, detail, new Date(Date.now() + 60_000)),
-    bounce: (id) => lifecycle.bounce({ messageId: id }, detail),
+    bounce: (id) => lifecycle.bounce({ messageId: id, attempt: 1 }, detail),
+    reportBounce: (id) => lifecycle.reportBounce({ messageId: id, workspaceId: ws.workspaceId }, detail),
     fail: (id) => lifecycle.fail({ messageId: id, attempt: 1 }, detail),
     suppress: (id) => lifecycle.suppress({ messageId: id, attempt: 1 }, detail),
-    complain: (id) => lifecycle.complain(id, detail),
-    recordDelay: (id) => lifecycle.recordDelay(id, detail),
+    complain: (id) => lifecycle.complain({ messageId: id }, detail),
+    recordDelay: (id) => lifecycle.recordDelay({ messageId: id, workspaceId: ws.workspaceId }, detail),
     retry: (id) => lifecycle.retry(ws.workspaceId, id),
   };
 
@@ -120,6 +121,13 @@ describe('the message lifecycle', () => {
     expect(await lifecycle.cancel(other.workspaceId, id)).toBeNull();
     expect(await lifecycle.reschedule(other.workspaceId, id, new Date())).toBeNull();
     expect((await state(id)).status).toBe('scheduled');
+    await put(id, 'sent');
+    const elsewhere = { messageId: id, workspaceId: other.workspaceId };
+    expect(await lifecycle.reportBounce(elsewhere, detail, { suppress: true })).toBeNull();
+    expect(await lifecycle.complain(elsewhere, detail, { suppress: true })).toBeNull();
+    expect(await lifecycle.recordDelay(elsewhere, detail)).toBeNull();
+    expect((await state(id)).status).toBe('sent');
+    expect(await isSuppressed('life@example.test')).toBe(false);
   });
 
   it('defers until a time, and a retry restarts the attempt count', async () => {

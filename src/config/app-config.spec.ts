@@ -68,4 +68,31 @@ describe('loadConfig', () => {
         .smtpRelay,
     ).toEqual({ port: 2587, tls: { certFile: 'c.pem', keyFile: 'k.pem' } });
   });
+
+  it('signs return paths at BOUNCE_DOMAIN with BOUNCE_SIGNING_KEY, or a key derived from DKIM_ENCRYPTION_KEY', () => {
+    expect(loadConfig({}).bounce).toEqual({ domain: null, signingKey: null, inboundPort: null });
+    const own = loadConfig({
+      BOUNCE_DOMAIN: 'Bounces.Example.com',
+      BOUNCE_SIGNING_KEY: 'k'.repeat(32),
+      INBOUND_SMTP_PORT: '2525',
+    });
+    expect(own.bounce).toEqual({
+      domain: 'bounces.example.com',
+      signingKey: Buffer.from('k'.repeat(32)),
+      inboundPort: 2525,
+    });
+    const dkimKey = 'ab'.repeat(32);
+    const derived = loadConfig({ BOUNCE_DOMAIN: 'bounces.example.com', DKIM_ENCRYPTION_KEY: dkimKey }).bounce
+      .signingKey;
+    expect(derived).toHaveLength(32);
+    expect(derived!.equals(Buffer.from(dkimKey, 'hex'))).toBe(false);
+    expect(() => loadConfig({ BOUNCE_DOMAIN: 'bounces.example.com' })).toThrow(
+      'Invalid environment variable BOUNCE_DOMAIN: needs BOUNCE_SIGNING_KEY or DKIM_ENCRYPTION_KEY to sign its addresses',
+    );
+    expect(() => loadConfig({ BOUNCE_DOMAIN: 'not a domain', BOUNCE_SIGNING_KEY: 'k'.repeat(32) })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig({ BOUNCE_SIGNING_KEY: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ INBOUND_SMTP_PORT: '70000' })).toThrow(ConfigError);
+  });
 });

@@ -12,6 +12,7 @@ import {
   ValidateBy,
   validateSync,
 } from 'class-validator';
+import { hkdfSync } from 'node:crypto';
 import { Resolver } from 'node:dns';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
@@ -222,6 +223,44 @@ class EnvironmentVariables {
   })
   SMTP_RELAY_TLS_KEY?: string;
 
+  /**
+   * Domain whose MX is the inbound listener (SPEC §13); when set, every
+   * delivery's envelope sender is a signed per-message address at it.
+   */
+  @IsOptional()
+  @Matches(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
+    message: 'must be a domain name',
+  })
+  @ValidateBy({
+    name: 'hasBounceKey',
+    validator: {
+      validate: (_: unknown, args) => {
+        const vars = args?.object as EnvironmentVariables;
+        return Boolean(vars.BOUNCE_SIGNING_KEY || vars.DKIM_ENCRYPTION_KEY);
+      },
+      defaultMessage: () => 'needs BOUNCE_SIGNING_KEY or DKIM_ENCRYPTION_KEY to sign its addresses',
+    },
+  })
+  BOUNCE_DOMAIN?: string;
+
+  /**
+   * Secret. Key of the HMAC that signs the per-message return paths at
+   * BOUNCE_DOMAIN, at least 32 characters; unset: derived from
+   * DKIM_ENCRYPTION_KEY. Every process must have the same one.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  BOUNCE_SIGNING_KEY?: string;
+
+  /** Port of the inbound listener for bounces and complaints (SPEC §13), in the `all` and `worker` roles; unset = off. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  INBOUND_SMTP_PORT?: number;
+
   /** pino log level. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -264,8 +303,28 @@ export interface AppConfig {
     /** PEM file paths; null: no STARTTLS, AUTH in plain text. */
     tls: { certFile: string; keyFile: string } | null;
   };
+  bounce: {
+    /** null: envelope senders are the From address and no report can be matched. */
+    domain: string | null;
+    /** HMAC key of the per-message return paths (BOUNCE_SIGNING_KEY, or derived from DKIM_ENCRYPTION_KEY). */
+    signingKey: Buffer | null;
+    /** null: the inbound listener is off. */
+    inboundPort: number | null;
+  };
   logLevel: string;
 }
+
+/**
+ * The return paths' HMAC key: BOUNCE_SIGNING_KEY as given, or a key derived
+ * (HKDF-SHA256) from DKIM_ENCRYPTION_KEY, so that it is never the encryption key itself.
+ */
+function bounceSigningKey(vars: EnvironmentVariables): Buffer | null {
+  if (vars.BOUNCE_SIGNING_KEY) return Buffer.from(vars.BOUNCE_SIGNING_KEY, 'utf8');
+  if (!vars.DKIM_ENCRYPTION_KEY) return null;
+  return Buffer.from(hkdfSync('sha256', decodeKey(vars.DKIM_ENCRYPTION_KEY), '', 'leadpush return path', 32));
+}
+
+const decodeKey = (key: string): Buffer => Buffer.from(key, /^[0-9a-fA-F]{64}$/.test(key) ? 'hex' : 'base64');
 
 /** How many keys of one workspace can use their full RATE_LIMIT_RPS at once, by default. */
 const WORKSPACE_RATE_FACTOR = 5;
@@ -308,12 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     rateLimitRps: vars.RATE_LIMIT_RPS,
     rateLimitWorkspaceRps: vars.RATE_LIMIT_WORKSPACE_RPS ?? WORKSPACE_RATE_FACTOR * vars.RATE_LIMIT_RPS,
-    dkimEncryptionKey: vars.DKIM_ENCRYPTION_KEY
-      ? Buffer.from(
-          vars.DKIM_ENCRYPTION_KEY,
-          /^[0-9a-fA-F]{64}$/.test(vars.DKIM_ENCRYPTION_KEY) ? 'hex' : 'base64',
-        )
-      : null,
+    dkimEncryptionKey: vars.DKIM_ENCRYPTION_KEY ? decodeKey(vars.DKIM_ENCRYPTION_KEY) : null,
     authCacheTtlMs: vars.AUTH_CACHE_TTL_MS,
     sendQueueLimit: vars.SEND_QUEUE_LIMIT,
     smtpRelay: {
@@ -322,6 +376,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         vars.SMTP_RELAY_TLS_CERT && vars.SMTP_RELAY_TLS_KEY
           ? { certFile: vars.SMTP_RELAY_TLS_CERT, keyFile: vars.SMTP_RELAY_TLS_KEY }
           : null,
+    },
+    bounce: {
+      domain: vars.BOUNCE_DOMAIN?.toLowerCase() ?? null,
+      signingKey: bounceSigningKey(vars),
+      inboundPort: vars.INBOUND_SMTP_PORT ?? null,
     },
     logLevel: vars.LOG_LEVEL,
   };

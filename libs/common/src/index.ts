@@ -6,3 +6,4 @@ export * from './batching/group-commit';
 export * from './cache/ttl-cache';
 export * from './scheduling/periodic-task';
 export * from './secrets/secret-check';
+export * from './streams/read-bounded';

@@ -204,7 +204,7 @@ export class DeliveryService {
   }
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
-    const envelope = { from: envelopeSender(message, sender), to: message.recipient };
+    const envelope = { from: envelopeSender(message, sender, this.config.bounce), to: message.recipient };
     const messageId = `<${message.messageId}@${sender.domainName}>`;
     const signingKey = this.domains.getSigningKey(message.workspaceId, sender.domainId);
     if (message.source === 'smtp') {

@@ -45,7 +45,7 @@ export class SimulatedDelivery {
     if (sent !== 'sent' || outcome !== 'complained') return sent;
     const complaint = { feedback_type: 'abuse', test: true };
     return this.recorder.record(message, lease, 'complained', () =>
-      this.lifecycle.complain(message.messageId, complaint),
+      this.lifecycle.complain({ messageId: message.messageId }, complaint),
     );
   }
 }

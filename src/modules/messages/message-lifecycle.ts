@@ -35,6 +35,12 @@ export interface DeliverableMessage extends Attempt, MessageContent {
   fromEmail: string;
 }
 
+/** The message a report is about, in the workspace that sent it: a transition acts on nothing else. */
+export interface ReportTarget {
+  messageId: string;
+  workspaceId: string;
+}
+
 /** What a claim did: took the message for an attempt, or gave it up because its last attempt was cut short. */
 export type Claim =
   | { kind: 'claimed'; message: DeliverableMessage; event: MessageEvent }
@@ -163,7 +169,8 @@ const RESCHEDULE = `
 /** An event that changes no status, recorded while the message is in one of the transition's sources. */
 const NOTE = `
   INSERT INTO message_events (message_id, workspace_id, type, detail)
-  SELECT id, workspace_id, $2, $4 FROM messages WHERE id = $1 AND status = ANY($3::varchar[])
+  SELECT id, workspace_id, $2, $4 FROM messages
+   WHERE id = $1 AND status = ANY($3::varchar[]) AND workspace_id = $5
   RETURNING type, at, detail`;
 
 /**
@@ -249,25 +256,40 @@ export class MessageLifecycle {
   }
 
   /**
-   * Refused for good: by the relay during an attempt (give the attempt), or
-   * by a later report (give only the message). With `suppress`, the recipient
-   * joins the workspace's suppression list (`hard_bounce`) in the same transaction.
+   * Refused for good by the relay during an attempt. With `suppress`, the
+   * recipient joins the workspace's suppression list (`hard_bounce`) in the
+   * same transaction.
    */
   bounce(
-    target: Attempt | { messageId: string },
+    attempt: Attempt,
     detail: Record<string, unknown>,
     { suppress = false }: { suppress?: boolean } = {},
   ): Promise<MessageEvent | null> {
-    return this.enterSuppressing('bounce', target, detail, suppress ? 'hard_bounce' : null);
+    return this.enterSuppressing('bounce', attempt, detail, suppress ? 'hard_bounce' : null);
   }
 
-  /** A complaint about a sent message; with `suppress`, the recipient joins the list (`complaint`) with it. */
-  complain(
-    messageId: string,
+  /**
+   * Refused for good by a report that arrived after the relay's 250 (SPEC
+   * §13), for the message in `workspaceId` only; `suppress` as for bounce.
+   */
+  reportBounce(
+    target: ReportTarget,
     detail: Record<string, unknown>,
     { suppress = false }: { suppress?: boolean } = {},
   ): Promise<MessageEvent | null> {
-    return this.enterSuppressing('complain', { messageId }, detail, suppress ? 'complaint' : null);
+    return this.enterSuppressing('reportBounce', target, detail, suppress ? 'hard_bounce' : null);
+  }
+
+  /**
+   * A complaint about a sent message (a report, or a test key's simulation);
+   * with `suppress`, the recipient joins the list (`complaint`) with it.
+   */
+  complain(
+    target: ReportTarget | { messageId: string },
+    detail: Record<string, unknown>,
+    { suppress = false }: { suppress?: boolean } = {},
+  ): Promise<MessageEvent | null> {
+    return this.enterSuppressing('complain', target, detail, suppress ? 'complaint' : null);
   }
 
   /** A scheduled message whose time has come: handed to delivery. */
@@ -330,10 +352,13 @@ export class MessageLifecycle {
   }
 
   /** A delay report: a `delayed` event, the status unchanged. */
-  async recordDelay(messageId: string, detail: Record<string, unknown>): Promise<MessageEvent | null> {
+  async recordDelay(
+    { messageId, workspaceId }: ReportTarget,
+    detail: Record<string, unknown>,
+  ): Promise<MessageEvent | null> {
     const row = await this.sql.one<Record<string, unknown>>(
       NOTE,
-      [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail)],
+      [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail), workspaceId],
       'lifecycle-note',
     );
     return row ? this.written(toEvent(row)) : null;
@@ -362,7 +387,7 @@ export class MessageLifecycle {
 
   /** Bounce or complaint, and the suppression it may bring: each module writes its own table, in one transaction. */
   private async enterSuppressing(
-    name: 'bounce' | 'complain',
+    name: 'bounce' | 'reportBounce' | 'complain',
     target: Target,
     detail: Record<string, unknown>,
     reason: SuppressionReason | null,

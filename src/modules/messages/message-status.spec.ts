@@ -51,7 +51,7 @@ describe('the message lifecycle table', () => {
   });
 
   it('ends an attempt only from sending, and takes a message for one from pending, deferred or sending', () => {
-    for (const name of ['markSent', 'defer', 'fail', 'suppress'] as const)
+    for (const name of ['markSent', 'defer', 'bounce', 'fail', 'suppress'] as const)
       expect(from(name)).toEqual(['sending']);
     expect([...from('claim')].sort()).toEqual(['deferred', 'pending', 'sending']);
     expect(TRANSITIONS.claim.to).toBe('sending');
@@ -62,7 +62,8 @@ describe('the message lifecycle table', () => {
     expect(TRANSITIONS.release).toEqual({ from: ['scheduled'], to: 'pending' });
     expect(TRANSITIONS.cancel).toEqual({ from: ['scheduled'], to: 'canceled' });
     expect(TRANSITIONS.complain).toEqual({ from: ['sent'], to: 'complained' });
-    expect([...from('bounce')].sort()).toEqual(['sending', 'sent']);
+    expect([...from('reportBounce')].sort()).toEqual(['deferred', 'sent']);
+    expect(TRANSITIONS.reportBounce.to).toBe('bounced');
     expect(TRANSITIONS.recordDelay.to).toBeNull();
   });
 

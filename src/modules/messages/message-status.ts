@@ -34,8 +34,10 @@ interface Transition {
  * with `from`, so this table is what the database enforces.
  * - `claim` takes a `deferred` message only once it is due, and a `sending`
  *   one only once its lease has expired (its worker died).
- * - `bounce` from `sent` and `complain` are the reports that arrive after
- *   the relay said 250 (SPEC §13).
+ * - `bounce` ends an attempt the relay refused; `reportBounce`, `complain`
+ *   and `recordDelay` are the reports that arrive after the relay said 250
+ *   (SPEC §13). A report may also find a message `deferred`: the relay's 250
+ *   was lost (a timeout after DATA) and the message waits for a retry.
  * - `retry` releases mail held back by a suppression or given up on (SPEC §9).
  * - `reschedule` moves a `scheduled` message's time (SPEC §9): it enters
  *   `scheduled` again, so it writes a `scheduled` event.
@@ -47,7 +49,8 @@ export const TRANSITIONS = {
   claim: { from: ['pending', 'deferred', 'sending'], to: 'sending' },
   markSent: { from: ['sending'], to: 'sent' },
   defer: { from: ['sending'], to: 'deferred' },
-  bounce: { from: ['sending', 'sent'], to: 'bounced' },
+  bounce: { from: ['sending'], to: 'bounced' },
+  reportBounce: { from: ['sent', 'deferred'], to: 'bounced' },
   fail: { from: ['sending'], to: 'failed' },
   suppress: { from: ['sending'], to: 'suppressed' },
   complain: { from: ['sent'], to: 'complained' },

@@ -46,6 +46,15 @@ export interface AcceptedRequest extends MessageContent {
   messages: NewMessage[];
 }
 
+/** A message a report is about: enough to match the report's blocks and scope its transition. */
+export interface ReportedMessageRow {
+  id: string;
+  workspaceId: string;
+  recipient: string;
+  fromEmail: string;
+  test: boolean;
+}
+
 /**
  * Storage of accepted requests (`email_requests`, `messages` and their first
  * event). Status changes after that are MessageLifecycle's.
@@ -148,6 +157,22 @@ export class MessagesRepository {
       'raw-content',
     );
     return row?.content ?? null;
+  }
+
+  /**
+   * The message a bounce or complaint report names (SPEC §13), found by its
+   * id alone: the id comes from a signed return path or a Message-ID Leadpush
+   * made, and the workspace it answers is the one every transition is then
+   * scoped to. Null when there is no such message.
+   */
+  async reportedMessage(messageId: string): Promise<ReportedMessageRow | null> {
+    return this.sql.one<ReportedMessageRow>(
+      `SELECT m.id, m.workspace_id AS "workspaceId", m.recipient, m.from_email AS "fromEmail", r.test
+         FROM messages m JOIN email_requests r ON r.id = m.request_id
+        WHERE m.id = $1`,
+      [messageId],
+      'reported-message',
+    );
   }
 
   /** Which of these requests are stored: after an error that may have hidden a commit. */

@@ -70,6 +70,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly inboundReports = new Counter({
+    name: 'leadpush_inbound_reports_total',
+    help: 'Mail processed by the inbound listener (SPEC §13), by kind (dsn, complaint, plain-bounce, other) and outcome (applied, dropped)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(@Inject(APP_CONFIG) config: AppConfig, feed: MessageEventFeed, queueDepth: QueueDepth) {
     this.matchesToken = config.metricsToken ? secretCheck(config.metricsToken) : null;
     this.enabled = this.matchesToken !== null;
@@ -114,5 +121,9 @@ export class MetricsService {
 
   countWebhookDelivery(outcome: WebhookOutcome): void {
     this.webhookDeliveries.inc({ outcome });
+  }
+
+  countInboundReport(kind: string, outcome: 'applied' | 'dropped'): void {
+    this.inboundReports.inc({ kind, outcome });
   }
 }

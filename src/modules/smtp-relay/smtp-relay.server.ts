@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import {
   SMTPServer,
   SMTPServerAddress,
@@ -16,7 +15,7 @@ import {
   SMTPServerDataStream,
   SMTPServerSession,
 } from 'smtp-server';
-import { isValidEmail, normalizeEmail } from '@app/common';
+import { isValidEmail, normalizeEmail, readBounded } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { RateLimiter } from '../../redis/rate-limiter';
@@ -226,14 +225,3 @@ class RelaySmtpServer extends SMTPServer {
 }
 
 type SMTPServerConnection = SMTPServer['connections'] extends Set<infer C> ? C : never;
-
-/** The stream's bytes, or null once they pass `limit` (the rest is read and dropped). */
-async function readBounded(stream: Readable, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return size <= limit ? Buffer.concat(chunks) : null;
-}

@@ -125,7 +125,7 @@ const SHOWN_APART = ['smtp_code', 'smtp_response', 'attempt', 'dsn', ...DSN_FIEL
 function TimelineEvent({ event }: { event: MessageEvent }) {
   const d = event.detail ?? {};
   const smtp = smtpReply(d.smtp_code, d.smtp_response);
-  const dsn = DSN_FIELDS.filter((key) => d[key] !== undefined);
+  const dsn = DSN_FIELDS.filter((key) => d[key] !== undefined && d[key] !== null);
   const rest = Object.entries(d).filter(([key]) => !SHOWN_APART.includes(key));
   return (
     <li className={`timeline-item timeline-${event.type}`}>
