@@ -3,7 +3,9 @@ import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { createTestApp, createWorkspace, eventually, type TestApp, type Workspace } from './support/app';
 import { launchBrowser, listenOnLoopback, type TestBrowser } from './support/browser';
+import { InboundSmtpServer } from '../src/modules/inbound/inbound-smtp.server';
 import { type DnsServerHandle, startDnsServer } from './support/dns-server';
+import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/reports';
 import { createSender, type Sender, settledMessage } from './support/sending';
 import { type SmtpSink, startSmtpSink } from './support/smtp-sink';
 
@@ -26,7 +28,14 @@ describe('Dashboard (browser)', () => {
   beforeAll(async () => {
     sink = await startSmtpSink();
     dns = await startDnsServer();
-    t = await createTestApp({ SMTP_URL: sink.url, DNS_SERVERS: dns.server, WEBHOOK_ALLOW_PRIVATE: 'true' });
+    t = await createTestApp({
+      SMTP_URL: sink.url,
+      DNS_SERVERS: dns.server,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      BOUNCE_DOMAIN: 'bounces.leadpush.test',
+      BOUNCE_SIGNING_KEY: 'dashboard-e2e-signing-key-0123456789abcdef',
+      INBOUND_SMTP_PORT: '0',
+    });
     base = await listenOnLoopback(t.app);
     ws = await createWorkspace(t);
     sender = await createSender(t, ws);
@@ -108,6 +117,38 @@ describe('Dashboard (browser)', () => {
     } finally {
       sink.setDataHandler(undefined);
     }
+  });
+
+  it("shows a bounce report's DSN details in the timeline", async () => {
+    const uuid = await send('nobody@example.org');
+    await settledMessage(ws, uuid, 'sent');
+    const delivered = await eventually(async () =>
+      sink.messages.find((m) => m.parsed.messageId === `<${uuid}@${sender.domain}>`),
+    );
+    const raw = reportFixture('postfix-user-unknown.eml', [[FIXTURE_RETURN_PATH, delivered.envelopeFrom]]);
+    const port = t.app.get(InboundSmtpServer).port()!;
+    expect((await deliverReport(port, { to: [delivered.envelopeFrom], raw })).data).toMatchObject({
+      code: 250,
+    });
+    const bounced = await settledMessage(ws, uuid, 'bounced');
+
+    await signIn(ws.token);
+    await page.goto(`${base}/dashboard/messages/${uuid}`);
+    const report = page
+      .getByTestId('timeline')
+      .locator('li')
+      .filter({ hasText: 'Delivery status notification' });
+    await report.waitFor();
+    const detail = bounced.events.at(-1).detail;
+    for (const value of [detail.status, detail.diagnostic_code, detail.remote_mta]) {
+      await report.getByText(value, { exact: true }).waitFor();
+    }
+    expect(await page.getByTestId('timeline').locator('li .badge').allTextContents()).toEqual([
+      'pending',
+      'sending',
+      'sent',
+      'bounced',
+    ]);
   });
 
   it('filters the list by recipient and by status from the URL', async () => {
