@@ -2,8 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { InboundSmtpServer } from '../src/modules/inbound/inbound-smtp.server';
 import { createTestApp, createWorkspace, eventually, type TestApp, type Workspace } from './support/app';
 import { launchBrowser, listenOnLoopback, type TestBrowser } from './support/browser';
+import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/reports';
 import { type SmtpSink, startSmtpSink } from './support/smtp-sink';
 
 /**
@@ -53,6 +55,9 @@ describe('dashboard screenshots', () => {
       SMTP_URL: sink.url,
       DELIVERY_BACKOFF_MS: '3600000',
       WEBHOOK_ALLOW_PRIVATE: 'true',
+      BOUNCE_DOMAIN: 'bounces.acme.example',
+      BOUNCE_SIGNING_KEY: 'screenshots-signing-key-0123456789abcdef',
+      INBOUND_SMTP_PORT: '0',
     });
     base = await listenOnLoopback(t.app);
     ws = await createWorkspace(t);
@@ -129,7 +134,8 @@ describe('dashboard screenshots', () => {
       ],
     });
     await send('grace@example.com', 'Reset your password', 'password-reset');
-    ids.bounced = await send('old.address@example.net', 'Your sign-in code is 481 220', 'otp');
+    await send('old.address@example.net', 'Your sign-in code is 481 220', 'otp');
+    ids.bounced = await send('nobody@example.org', 'Your order has shipped', 'shipping');
     await send('greylist@example.net', 'Welcome to Acme', 'welcome');
     await send('unsubscribed@example.org', 'Your weekly summary', 'digest');
     await send('lin@example.com', 'Your trial ends in 3 days', 'trial', {
@@ -143,6 +149,17 @@ describe('dashboard screenshots', () => {
         return !statuses.some((s: string) => s === 'pending' || s === 'sending');
       },
       { what: 'deliveries to settle' },
+    );
+    // The relay said 250, then its bounce report (RFC 3464) arrives at the message's return path.
+    const delivered = await eventually(async () =>
+      sink.messages.find((m) => m.envelopeTo.includes('nobody@example.org')),
+    );
+    const report = reportFixture('postfix-user-unknown.eml', [[FIXTURE_RETURN_PATH, delivered.envelopeFrom]]);
+    await deliverReport(t.app.get(InboundSmtpServer).port()!, { to: [delivered.envelopeFrom], raw: report });
+    await eventually(
+      async () =>
+        (await ws.api('get', `/v1/messages/${ids.bounced}`).expect(200)).body.data.status === 'bounced',
+      { what: 'the bounce report to be applied' },
     );
   }
 

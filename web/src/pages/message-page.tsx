@@ -119,6 +119,11 @@ function smtpReply(code: unknown, response: unknown): string {
 }
 
 const DSN_FIELDS = ['status', 'diagnostic_code', 'remote_mta'];
+const DSN_LABELS: Record<string, string> = {
+  status: 'status',
+  diagnostic_code: 'diagnostic code',
+  remote_mta: 'remote MTA',
+};
 const SHOWN_APART = ['smtp_code', 'smtp_response', 'attempt', 'dsn', ...DSN_FIELDS];
 
 /** One event: its type and time, the SMTP reply, the DSN fields of a bounce report, and any other detail. */
@@ -146,7 +151,7 @@ function TimelineEvent({ event }: { event: MessageEvent }) {
           <dl>
             {dsn.map((key) => (
               <div key={key} className="dsn-row">
-                <dt>{key.replace(/_/g, ' ')}</dt>
+                <dt>{DSN_LABELS[key]}</dt>
                 <dd className="mono">{String(d[key])}</dd>
               </div>
             ))}
