@@ -1,9 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { get, patch, post } from '../api';
+import { TimelineEvent } from '../components/timeline';
 import { Badge, CopyButton, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui';
 import { useAction, useInterval, useResource } from '../hooks';
 import { Link, useTitle } from '../router';
-import { IN_FLIGHT, type Message, type MessageEvent } from '../types';
+import { IN_FLIGHT, type Message } from '../types';
 
 /** Everything GET /v1/messages/:uuid answers, its timeline, and the actions its status allows. */
 export function MessagePage({ uuid }: { uuid: string }) {
@@ -109,67 +110,6 @@ function formatBytes(size: number): string {
   if (size < 1024) return `${size} B`;
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} kB`;
   return `${(size / (1024 * 1024)).toFixed(1)} MB`;
-}
-
-/** The SMTP reply as the server wrote it; the code is prefixed only when the text lacks it. */
-function smtpReply(code: unknown, response: unknown): string {
-  const text = typeof response === 'string' ? response : '';
-  if (code === undefined || code === null) return text;
-  return text.startsWith(String(code)) ? text : `${String(code)} ${text}`.trim();
-}
-
-const DSN_FIELDS = ['status', 'diagnostic_code', 'remote_mta'];
-const DSN_LABELS: Record<string, string> = {
-  status: 'status',
-  diagnostic_code: 'diagnostic code',
-  remote_mta: 'remote MTA',
-};
-const SHOWN_APART = ['smtp_code', 'smtp_response', 'attempt', 'dsn', ...DSN_FIELDS];
-
-/** One event: its type and time, the SMTP reply, the DSN fields of a bounce report, and any other detail. */
-function TimelineEvent({ event }: { event: MessageEvent }) {
-  const d = event.detail ?? {};
-  const smtp = smtpReply(d.smtp_code, d.smtp_response);
-  const dsn = DSN_FIELDS.filter((key) => d[key] !== undefined && d[key] !== null);
-  const rest = Object.entries(d).filter(([key]) => !SHOWN_APART.includes(key));
-  return (
-    <li className={`timeline-item timeline-${event.type}`}>
-      <div className="timeline-head">
-        <Badge value={event.type} />
-        <Time value={event.at} />
-        {d.attempt !== undefined && <span className="muted">attempt {String(d.attempt)}</span>}
-      </div>
-      {smtp && (
-        <p className="smtp-reply">
-          <span className="visually-hidden">SMTP reply: </span>
-          <code>{smtp}</code>
-        </p>
-      )}
-      {dsn.length > 0 && (
-        <div className="dsn">
-          {d.dsn === true && <p className="dsn-title">Delivery status notification (RFC 3464)</p>}
-          <dl>
-            {dsn.map((key) => (
-              <div key={key} className="dsn-row">
-                <dt>{DSN_LABELS[key]}</dt>
-                <dd className="mono">{String(d[key])}</dd>
-              </div>
-            ))}
-          </dl>
-        </div>
-      )}
-      {rest.length > 0 && (
-        <dl className="event-detail">
-          {rest.map(([key, value]) => (
-            <div key={key} className="dsn-row">
-              <dt>{key.replace(/_/g, ' ')}</dt>
-              <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-            </div>
-          ))}
-        </dl>
-      )}
-    </li>
-  );
 }
 
 /** A `datetime-local` value (the reader's zone) as the ISO 8601 UTC time (`…Z`) the API takes. */

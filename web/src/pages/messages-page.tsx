@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, get, type Page } from '../api';
-import { Badge, EmptyState, ErrorNotice, Field, Loading, PageHeader, Time } from '../components/ui';
+import { MessageTable } from '../components/message-table';
+import { EmptyState, ErrorNotice, Field, Loading, PageHeader } from '../components/ui';
 import { useInterval } from '../hooks';
 import { Link, navigate, useLocation, useTitle } from '../router';
 import { IN_FLIGHT, MESSAGE_STATUSES, type MessageSummary } from '../types';
@@ -195,49 +196,5 @@ function FilterForm({ filters, error }: { filters: Filters; error?: ApiError }) 
         </button>
       </div>
     </form>
-  );
-}
-
-function MessageTable({ messages }: { messages: MessageSummary[] }) {
-  return (
-    <div className="table-wrap card">
-      <table className="table messages-table">
-        <caption className="visually-hidden">Messages, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col">Recipient</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Tag</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {messages.map((message) => (
-            <tr key={message.uuid} data-testid="message-row">
-              <td data-label="Status" className="cell-status">
-                <Badge value={message.status} />
-                {message.test && <Badge value="test" />}
-              </td>
-              <td data-label="Recipient" className="cell-recipient">
-                <Link to={`/messages/${message.uuid}`} className="strong-link">
-                  {message.recipient}
-                </Link>
-                {message.type === 'bcc' && <span className="muted"> (bcc)</span>}
-              </td>
-              <td data-label="Subject" className="truncate cell-subject">
-                {message.subject}
-              </td>
-              <td data-label="Tag" className="cell-tag">
-                {message.tag ?? <span className="muted">—</span>}
-              </td>
-              <td data-label="Created" className="cell-created">
-                <Time value={message.created_at} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }
