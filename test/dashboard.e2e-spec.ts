@@ -207,6 +207,27 @@ describe('Dashboard (browser)', () => {
     await address.getByText('sendable', { exact: true }).waitFor();
   });
 
+  it('adds a contact with a delivery route and changes the route', async () => {
+    const email = `ada-${Date.now()}@example.com`;
+    await signIn(ws.token);
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('Delivery route', { exact: true }).selectOption({ label: sender.email });
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    const row = page.getByRole('row').filter({ hasText: email });
+    await row.getByText(sender.email, { exact: true }).waitFor();
+    const { body } = await ws.api('get', '/v1/contacts').query({ email }).expect(200);
+    expect(body.data[0]).toMatchObject({ first_name: 'Ada', delivery_address_id: sender.addressId });
+
+    await row.getByRole('button', { name: `Change route of ${email}` }).click();
+    await row.getByLabel(`Delivery route of ${email}`).selectOption({ label: "The request's from" });
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.getByText("The request's from", { exact: true }).waitFor();
+    const { body: after } = await ws.api('get', '/v1/contacts').query({ email }).expect(200);
+    expect(after.data[0].delivery_address_id).toBeNull();
+  });
+
   it('adds and removes a suppression, and releases the mail held back for it', async () => {
     const address = `held-${Date.now()}@example.test`;
     await signIn(ws.token);
