@@ -5,3 +5,4 @@ export * from './ids';
 export * from './batching/group-commit';
 export * from './cache/ttl-cache';
 export * from './scheduling/periodic-task';
+export * from './crypto/sealed-secret';
