@@ -17,6 +17,8 @@ import { HealthModule } from './modules/health/health.module';
 import { MessagesModule } from './modules/messages/messages.module';
 import { SuppressionsModule } from './modules/suppressions/suppressions.module';
 import { SmtpRelayModule } from './modules/smtp-relay/smtp-relay.module';
+import { WebhookWorkerModule } from './modules/webhooks/webhook-worker.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './logger';
 
@@ -45,7 +47,8 @@ export class AppModule implements NestModule {
         MessagesModule,
         SuppressionsModule,
         HealthModule,
-        ...(config.role === 'api' ? [] : [DeliveryWorkerModule]),
+        WebhooksModule,
+        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, WebhookWorkerModule]),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule]),
       ],
       providers: [

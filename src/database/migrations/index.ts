@@ -7,6 +7,7 @@ import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 import { ApiKeyMode1764150450000 } from './1764150450000-ApiKeyMode';
 import { AttachmentRetention1764150500000 } from './1764150500000-AttachmentRetention';
 import { RawContent1764150600000 } from './1764150600000-RawContent';
+import { Webhooks1764160000000 } from './1764160000000-Webhooks';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ApiKeyMode1764150450000,
   AttachmentRetention1764150500000,
   RawContent1764150600000,
+  Webhooks1764160000000,
 ];

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { AttachmentsRepository } from './attachments.repository';
+import { MessageEventsOutbox } from './message-events-outbox';
 import { MessageLifecycle } from './message-lifecycle';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
@@ -12,7 +13,8 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
  * Messages and their events: storage of accepted requests (MessagesRepository),
  * their attachments' bytes and how long they stay (AttachmentsRepository),
  * the lifecycle every status change goes through (MessageLifecycle), the
- * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
+ * sweeper's reads (StrandedMessagesRepository), the events read as an outbox
+ * by webhooks (MessageEventsOutbox) and the read and retry API.
  * Tables it owns: email_requests, messages, message_events, email_attachments,
  * email_raw_content.
  */
@@ -24,8 +26,15 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
     AttachmentsRepository,
     MessageLifecycle,
     StrandedMessagesRepository,
+    MessageEventsOutbox,
     MessagesService,
   ],
-  exports: [MessagesRepository, AttachmentsRepository, MessageLifecycle, StrandedMessagesRepository],
+  exports: [
+    MessagesRepository,
+    AttachmentsRepository,
+    MessageLifecycle,
+    StrandedMessagesRepository,
+    MessageEventsOutbox,
+  ],
 })
 export class MessagesModule {}

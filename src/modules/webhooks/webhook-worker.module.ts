@@ -1,0 +1,16 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { MessagesModule } from '../messages/messages.module';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookSender } from './webhook-sender';
+import { WEBHOOK_QUEUE } from './webhook.jobs';
+import { WebhookProducer } from './webhook.producer';
+import { WebhookWorker } from './webhook.worker';
+import { WebhooksModule } from './webhooks.module';
+
+/** The worker side of webhooks (APP_ROLE all or worker): dispatch, attempts on their own queue, sweeping. */
+@Module({
+  imports: [WebhooksModule, MessagesModule, BullModule.registerQueue({ name: WEBHOOK_QUEUE })],
+  providers: [WebhookProducer, WebhookDispatcher, WebhookSender, WebhookWorker],
+})
+export class WebhookWorkerModule {}
