@@ -11,7 +11,7 @@ import { ClaimedDelivery, WebhookDeliveriesRepository, webhookId } from './webho
 import { WebhookProducer } from './webhook.producer';
 
 /** Past the two timeouts (resolving, answering) an attempt may take, how long its lease still holds. */
-const LEASE_MARGIN_MS = 10_000;
+const LEASE_MARGIN_MS = 5_000;
 
 /**
  * One attempt of one delivery: claim it (only one worker can), check the
