@@ -457,6 +457,28 @@ describe('webhooks (SPEC §12)', () => {
       );
       await other.api('get', `/v1/webhooks/${mine.id}/deliveries`).expect(404);
     });
+    it('posts a stored delivery whose job never reached Redis: the sweeper queues it from the table', async () => {
+      const hook = await subscribe('/swept', ['message.bounced']);
+      const [uuid] = await send(['swept@example.test']);
+      await settledMessage(ws, uuid, 'sent');
+      const event = await t.db.query(
+        `SELECT id::text FROM message_events WHERE message_id = $1 AND type = 'sent'`,
+        [uuid],
+      );
+      // As the dispatcher stores it when Redis is down: the row, and no job.
+      await t.db.query(
+        `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload) VALUES ($1, $2, 'message.sent', $3)`,
+        [hook.id, event.rows[0].id, '{"stored":"without a job"}'],
+      );
+      await eventually(async () => receiver.at('/swept').length >= 1, { what: 'the swept delivery' });
+      const [request] = receiver.at('/swept');
+      expect(request.body).toBe('{"stored":"without a job"}');
+      expect(request.headers['webhook-id']).toBe(`evt_${event.rows[0].id}`);
+      verifyWebhook(request, hook.secret);
+      await eventually(async () => (await attempts(hook.id))[0]?.outcome === 'success', {
+        what: 'its success recorded',
+      });
+    });
   });
 
   describe('the outbox under concurrent transactions', () => {
