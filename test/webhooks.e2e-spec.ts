@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { WebhookSender } from '../src/modules/webhooks/webhook-sender';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender, settledMessage } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
@@ -479,6 +480,24 @@ describe('webhooks (SPEC §12)', () => {
         what: 'its success recorded',
       });
     });
+  });
+
+  it('makes an attempt once however many workers take its job at the same time', async () => {
+    const hook = await subscribe('/once', ['message.bounced']);
+    const [uuid] = await send(['once@example.test']);
+    await settledMessage(ws, uuid, 'sent');
+    const { rows } = await t.db.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload)
+       SELECT $1, id, 'message.sent', '{"once":true}' FROM message_events WHERE message_id = $2 AND type = 'sent'
+       RETURNING id`,
+      [hook.id, uuid],
+    );
+    receiver.answer('/once', () => ({ status: 200, delayMs: 100 }));
+    const sender = t.app.get(WebhookSender, { strict: false });
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => sender.attempt(rows[0].id)));
+    expect(outcomes.filter((o) => o !== null)).toEqual(['success']);
+    expect(receiver.at('/once')).toHaveLength(1);
+    expect(await attempts(hook.id)).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success' })]);
   });
 
   describe('the outbox under concurrent transactions', () => {
