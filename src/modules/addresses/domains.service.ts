@@ -60,7 +60,7 @@ export class DomainsService implements OnModuleInit {
   onModuleInit(): void {
     if (!this.config.dkimEncryptionKey) {
       this.logger.warn(
-        'DKIM_ENCRYPTION_KEY is not set: DKIM private keys are stored unencrypted in the database',
+        'DKIM_ENCRYPTION_KEY is not set: DKIM private keys and webhook secrets are stored unencrypted in the database',
       );
     }
   }
