@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, isUuid, NotFoundError, Page, PageQueryDto, toPage } from '@app/common';
 import { Sql, SqlRunner } from '../../database/sql';
-import type { AttemptOutcome, WebhookAttemptDto } from './dto/webhook.dto';
+import type { AttemptOutcome } from './dto/webhook.dto';
 
 /** A delivery to create: one event for one endpoint, with the body every attempt posts. */
 export interface NewDelivery {
@@ -43,18 +42,6 @@ export interface StrandedDelivery {
   id: string;
   status: 'pending' | 'sending';
   attempts: number;
-}
-
-interface AttemptRow {
-  id: string;
-  event_id: string;
-  type: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  at: Date;
-  next_attempt_at: Date | null;
-  outcome: AttemptOutcome;
 }
 
 /** The delivery's status after each outcome. */
@@ -129,8 +116,8 @@ const SWEEP_LOCK = 'leadpush.webhooks.sweep';
 
 /**
  * webhook_deliveries and webhook_attempts: deliveries created by the
- * dispatcher, claimed and settled by attempts, found again by the sweeper,
- * and every attempt listed per endpoint.
+ * dispatcher, claimed and settled by attempts (each recorded in
+ * webhook_attempts), found again by the sweeper.
  */
 @Injectable()
 export class WebhookDeliveriesRepository {
@@ -239,41 +226,4 @@ export class WebhookDeliveriesRepository {
       return true;
     });
   }
-
-  /** Every attempt to post to one of the workspace's endpoints, newest first (404 for another workspace's). */
-  async listAttempts(
-    workspaceId: string,
-    endpointId: string,
-    page: PageQueryDto,
-  ): Promise<Page<WebhookAttemptDto>> {
-    const cursor = decodeCursor(page.cursor);
-    const endpoint = isUuid(endpointId)
-      ? await this.sql.one(`SELECT 1 FROM webhook_endpoints WHERE id = $1 AND workspace_id = $2`, [
-          endpointId,
-          workspaceId,
-        ])
-      : null;
-    if (!endpoint) throw new NotFoundError('Webhook');
-    const rows = await this.sql.rows<AttemptRow>(
-      `SELECT a.id, d.event_id::text, d.type, a.attempt, a.status_code, a.error, a.at, a.next_attempt_at, a.outcome
-         FROM webhook_attempts a
-         JOIN webhook_deliveries d ON d.id = a.delivery_id
-         JOIN webhook_endpoints e ON e.id = a.endpoint_id
-        WHERE a.endpoint_id = $1 AND e.workspace_id = $2
-          AND ($3::timestamptz IS NULL OR (a.at, a.id) < ($3::timestamptz, $4::uuid))
-        ORDER BY a.at DESC, a.id DESC
-        LIMIT $5`,
-      [endpointId, workspaceId, cursor?.createdAt ?? null, cursor?.id ?? null, page.limit + 1],
-    );
-    return toPage(
-      rows.map((row) => ({ ...row, createdAt: row.at })),
-      page.limit,
-      ({ createdAt: _, event_id, ...row }) => ({ ...row, event_id: webhookId(event_id) }),
-    );
-  }
-}
-
-/** The `webhook-id` of an event: `evt_` and its id, the same on every attempt and for every endpoint. */
-export function webhookId(eventId: string): string {
-  return `evt_${eventId}`;
 }

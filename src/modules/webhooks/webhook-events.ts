@@ -7,3 +7,8 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export function webhookEventType(type: MessageEventType): WebhookEventType {
   return `message.${type}`;
 }
+
+/** The `webhook-id` of an event: `evt_` and its id, the same on every attempt and for every endpoint. */
+export function webhookId(eventId: string): string {
+  return `evt_${eventId}`;
+}

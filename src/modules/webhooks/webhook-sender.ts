@@ -7,7 +7,8 @@ import type { AttemptOutcome } from './dto/webhook.dto';
 import { signatureHeader } from './signature';
 import { checkTarget, RefusedUrlError } from './url-safety';
 import { PostResult, postWebhook } from './webhook-client';
-import { ClaimedDelivery, WebhookDeliveriesRepository, webhookId } from './webhook-deliveries.repository';
+import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { webhookId } from './webhook-events';
 import { WebhookProducer } from './webhook.producer';
 
 /** Past the two timeouts (resolving, answering) an attempt may take, how long its lease still holds. */

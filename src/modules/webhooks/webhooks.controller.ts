@@ -22,7 +22,7 @@ import {
   WebhookPage,
   WebhookResponse,
 } from './dto/webhook.dto';
-import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookAttemptsRepository } from './webhook-attempts.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 
 const NOT_FOUND = '`not_found`: no such webhook in this workspace';
@@ -37,7 +37,7 @@ const INVALID =
 export class WebhooksController {
   constructor(
     private readonly endpoints: WebhookEndpointsService,
-    private readonly deliveryLog: WebhookDeliveriesRepository,
+    private readonly attempts: WebhookAttemptsRepository,
   ) {}
 
   /** Subscribes a URL to message events. The answer holds the signing secret, shown only this once. */
@@ -90,6 +90,6 @@ export class WebhooksController {
     @Param('id') id: string,
     @Query() query: PageQueryDto,
   ): Promise<WebhookAttemptPage> {
-    return this.deliveryLog.listAttempts(auth.workspaceId, id, query);
+    return this.attempts.list(auth.workspaceId, id, query);
   }
 }

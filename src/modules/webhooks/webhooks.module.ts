@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WebhookAttemptsRepository } from './webhook-attempts.repository';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhooksController } from './webhooks.controller';
@@ -11,7 +12,7 @@ import { WebhooksController } from './webhooks.controller';
  */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhookEndpointsService, WebhookDeliveriesRepository],
+  providers: [WebhookEndpointsService, WebhookDeliveriesRepository, WebhookAttemptsRepository],
   exports: [WebhookEndpointsService, WebhookDeliveriesRepository],
 })
 export class WebhooksModule {}
