@@ -6,7 +6,7 @@ import { outcomeOf } from './attempt-outcome';
 import type { AttemptOutcome } from './dto/webhook.dto';
 import { signatureHeader } from './signature';
 import { checkTarget, RefusedUrlError } from './url-safety';
-import { PostResult, postWebhook } from './webhook-client';
+import { PostResult, WebhookClient } from './webhook-client';
 import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { webhookId } from './webhook-events';
 import { WebhookProducer } from './webhook.producer';
@@ -26,6 +26,7 @@ export class WebhookSender {
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly producer: WebhookProducer,
+    private readonly client: WebhookClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -98,6 +99,6 @@ export class WebhookSender {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signatureHeader(secret, id, timestamp, delivery.payload),
     };
-    return postWebhook(target, headers, delivery.payload, timeoutMs);
+    return this.client.post(target, headers, delivery.payload, timeoutMs);
   }
 }

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { MessagesModule } from '../messages/messages.module';
+import { WebhookClient } from './webhook-client';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSender } from './webhook-sender';
 import { WEBHOOK_QUEUE } from './webhook.jobs';
@@ -11,6 +12,6 @@ import { WebhooksModule } from './webhooks.module';
 /** The worker side of webhooks (APP_ROLE all or worker): dispatch, attempts on their own queue, sweeping. */
 @Module({
   imports: [WebhooksModule, MessagesModule, BullModule.registerQueue({ name: WEBHOOK_QUEUE })],
-  providers: [WebhookProducer, WebhookDispatcher, WebhookSender, WebhookWorker],
+  providers: [WebhookProducer, WebhookDispatcher, WebhookClient, WebhookSender, WebhookWorker],
 })
 export class WebhookWorkerModule {}
