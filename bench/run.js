@@ -1098,6 +1098,7 @@ function targetsFor(results) {
     } else add('delivery msg/s with webhooks on', target, null, false);
     const missing = webhooks.webhooks.notPosted + webhooks.errors;
     add('webhooks: events not posted + messages not sent', '0', missing, missing === 0);
+    add('worker peak RSS, webhooks on', `<= ${TARGETS.peakRssMb} MB`, `${webhooks.peakRssMb} MB`, webhooks.peakRssMb <= TARGETS.peakRssMb);
   } else if (settings.phases.includes('webhooks')) {
     add('delivery msg/s with webhooks on', `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`, null, false);
   }
