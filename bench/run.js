@@ -11,6 +11,9 @@
  * 3. baseline phase: the same load against bench/baseline/server.js (node:http + pg + bull);
  * 4. delivery phase: queues BENCH_MESSAGES messages through the API, then starts
  *    an APP_ROLE=worker process and measures messages/s until all are sent;
+ *    webhooks phase: the same with a webhook endpoint (a counting receiver in
+ *    this process) subscribed to BENCH_WEBHOOK_EVENTS: messages/s next to the
+ *    delivery phase's, and webhook deliveries/s of the same run;
  * 5. prints a table with targets, writes bench/results.json;
  * 6. always cleans up: children, sink, database, Redis keys (also on Ctrl-C).
  *
@@ -37,6 +40,7 @@ const autocannon = requireFromRoot('autocannon');
 const { Client } = requireFromRoot('pg');
 const Redis = requireFromRoot('ioredis');
 const { startCountingSink } = require('./lib/smtp-sink');
+const { startWebhookReceiver } = require('./lib/webhook-receiver');
 const cpuprofile = require('./lib/cpuprofile');
 
 // ---------------------------------------------------------------- settings
@@ -49,8 +53,8 @@ function intEnv(name, fallback, min = 1) {
   return value;
 }
 
-const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery'];
-const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery'];
+const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery', 'webhooks'];
+const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery', 'webhooks'];
 const cpuProf = (process.env.BENCH_CPU_PROF || '').trim();
 const settings = {
   durationSec: intEnv('BENCH_DURATION', 20),
@@ -60,6 +64,10 @@ const settings = {
   messages: intEnv('BENCH_MESSAGES', 20000),
   deliveryConcurrency: intEnv('BENCH_DELIVERY_CONCURRENCY', 50),
   deliveryTimeoutSec: intEnv('BENCH_DELIVERY_TIMEOUT', 600),
+  webhookEvents: (process.env.BENCH_WEBHOOK_EVENTS || 'message.sent')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
   phases: (process.env.BENCH_PHASES || DEFAULT_PHASES.join(','))
     .split(',')
     .map((s) => s.trim())
@@ -89,6 +97,7 @@ const TARGETS = {
   apiVsBaselineReqPerSec: 0.8, // API req/s >= 80 % of baseline
   apiVsBaselineP99: 1.5, // API p99 <= 1.5 x baseline p99
   deliveryMsgPerSec: 300,
+  deliveryWithWebhooksVsWithout: 0.9, // delivery msg/s with a webhook endpoint >= 90 % of without
   peakRssMb: 300,
 };
 
@@ -868,15 +877,33 @@ async function queueMessages(url, token, total) {
   return { requests, accepted, firstAcceptAt, seconds: (Date.now() - startedAt) / 1000 };
 }
 
-async function deliveryPhase(ctx) {
+/**
+ * With `webhooks`, the same run with one webhook endpoint subscribed to
+ * BENCH_WEBHOOK_EVENTS (a counting receiver in this process): the phase
+ * ends when every message is final and every subscribed event was posted.
+ */
+async function deliveryPhase(ctx, { webhooks = false } = {}) {
   const total = settings.messages;
+  const webhookEnv = webhooks ? { WEBHOOK_ALLOW_PRIVATE: 'true' } : {};
+  let receiver = null;
+  if (webhooks) {
+    // Only this phase's messages: the delivery phase's are done.
+    await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE');
+    await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
+    receiver = await startWebhookReceiver();
+    onCleanup('close webhook receiver', () => receiver.close());
+  }
   // Queue through a fresh API process, then stop it: the worker runs alone.
-  const api = await startApp('api', ctx.sink.url);
+  const api = await startApp('api', ctx.sink.url, { extraEnv: webhookEnv });
   let queued;
   try {
     if (!ctx.boot) {
       ctx.boot = await bootstrap(api.url);
       log(`bootstrapped workspace ${ctx.boot.workspaceId}`);
+    }
+    if (webhooks) {
+      await expectStatus('POST', `${api.url}/v1/webhooks`, { token: ctx.boot.token, body: { url: receiver.url, events: settings.webhookEvents } }, 201);
+      log(`webhooks: endpoint ${receiver.url} subscribed to ${settings.webhookEvents.join(', ')}`);
     }
     log(`delivery: queuing ${total} messages (${Math.ceil(total / 4)} requests x 4 recipients)`);
     queued = await queueMessages(api.url, ctx.boot.token, total);
@@ -893,7 +920,7 @@ async function deliveryPhase(ctx) {
   const since = Date.now();
   const worker = await startApp('worker', ctx.sink.url, {
     profile: settings.cpuProfWorker,
-    extraEnv: { DELIVERY_CONCURRENCY: String(settings.deliveryConcurrency) },
+    extraEnv: { DELIVERY_CONCURRENCY: String(settings.deliveryConcurrency), ...webhookEnv },
   });
   const memory = memoryMonitor(worker.pid);
   const cpu = cpuMeter(worker.pid);
@@ -920,12 +947,20 @@ async function deliveryPhase(ctx) {
       if (!last || now - since - last.tMs >= 1000) {
         timeline.push({ tMs: now - since, sent, sink: ctx.sink.stats().messages - sinkBefore });
       }
-      if (sent >= total) {
-        allSentAt = now;
-        break;
+      let posted = 0;
+      let toPost = 0;
+      if (webhooks) {
+        const { rows: hooks } = await ctx.db.query(
+          `SELECT (SELECT count(*)::int FROM webhook_deliveries WHERE status IN ('succeeded', 'gave_up', 'disabled')) AS posted,
+                  (SELECT count(*)::int FROM message_events WHERE 'message.' || type = ANY($1)) AS events`,
+          [settings.webhookEvents],
+        );
+        posted = hooks[0].posted;
+        toPost = hooks[0].events;
       }
-      if (done >= total) break; // everything final, some not sent
-      if (done !== lastProgress.done) lastProgress = { done, at: now };
+      if (sent >= total && !allSentAt) allSentAt = now;
+      if (done >= total && posted >= toPost) break; // everything final (some maybe not sent), every event posted
+      if (done + posted !== lastProgress.done) lastProgress = { done: done + posted, at: now };
       else if (now - lastProgress.at > 60_000) {
         stalled = true;
         log(`delivery: no progress for 60 s (${JSON.stringify(counts)}), giving up`);
@@ -975,6 +1010,7 @@ async function deliveryPhase(ctx) {
     duplicatesAtSink: Math.max(0, sinkCount - sent),
     errors: total - sent,
     concurrency: settings.deliveryConcurrency,
+    ...(webhooks ? { webhooks: await webhookStats(ctx, receiver, lastSent) } : {}),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssAtStartMb: mem.rssAtStartMb,
@@ -984,6 +1020,15 @@ async function deliveryPhase(ctx) {
     timeline: timeline.map(({ tMs, sent: s, sink }) => ({ t: round(tMs / 1000, 1), sent: s, sink })),
   };
   if (worker.lineCount() > 0) result.workerLogTail = worker.tail(5);
+  if (webhooks) {
+    const w = result.webhooks;
+    log(
+      `webhooks: ${w.succeeded}/${w.events} events posted, ${w.deliveriesPerSec} deliveries/s, event -> first attempt ` +
+        `p50 ${w.eventToFirstAttemptMs.p50} ms / p99 ${w.eventToFirstAttemptMs.p99} ms, last posted ${w.lastPostedAfterLastSentSec} s after the last sent; ` +
+        `receiver got ${w.receiverRequests} (${w.duplicatesAtReceiver} duplicates)`,
+    );
+    await receiver.close();
+  }
   log(
     `delivery: ${sent}/${total} sent, ${result.msgPerSec} msg/s over ${result.consumeSec} s of consuming ` +
       `(worker start-up ${result.workerStartupSec} s), sink got ${sinkCount}, peak RSS ${result.peakRssMb} MB; CPU cores: worker ` +
@@ -994,6 +1039,41 @@ async function deliveryPhase(ctx) {
     if (ctx.profiles.worker) log(`CPU profile of the delivery worker:\n${cpuprofile.format(ctx.profiles.worker)}`);
   }
   return result;
+}
+
+/** What the webhook side of a `webhooks` run did, read from its tables and the receiver's count. */
+async function webhookStats(ctx, receiver, lastSent) {
+  const { rows } = await ctx.db.query(
+    `SELECT (SELECT count(*)::int FROM message_events WHERE 'message.' || type = ANY($1)) AS events,
+            (SELECT count(*)::int FROM webhook_deliveries WHERE status = 'succeeded') AS succeeded,
+            (SELECT count(*)::int FROM webhook_attempts WHERE outcome <> 'success') AS failed_attempts,
+            (SELECT min(at) FROM webhook_attempts) AS first_attempt,
+            (SELECT max(at) FROM webhook_attempts WHERE outcome = 'success') AS last_success`,
+    [settings.webhookEvents],
+  );
+  const { rows: lag } = await ctx.db.query(`
+    SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM a.at - e.at) * 1000) AS p
+      FROM webhook_attempts a
+      JOIN webhook_deliveries d ON d.id = a.delivery_id
+      JOIN message_events e ON e.id = d.event_id
+     WHERE a.attempt = 1`);
+  const r = rows[0];
+  const seconds = r.first_attempt && r.last_success ? (r.last_success - r.first_attempt) / 1000 : null;
+  const p = lag[0].p || [null, null];
+  const { requests, distinct } = receiver.stats();
+  return {
+    subscribedTo: settings.webhookEvents,
+    events: r.events,
+    succeeded: r.succeeded,
+    failedAttempts: r.failed_attempts,
+    deliveriesPerSec: seconds ? round(r.succeeded / seconds, 1) : null,
+    postingSec: round(seconds, 2),
+    eventToFirstAttemptMs: { p50: round(p[0], 1), p99: round(p[1], 1) },
+    lastPostedAfterLastSentSec: r.last_success && lastSent ? round((r.last_success - lastSent) / 1000, 2) : null,
+    receiverRequests: requests,
+    duplicatesAtReceiver: requests - distinct,
+    notPosted: r.events - r.succeeded,
+  };
 }
 
 // ---------------------------------------------------------------- report
@@ -1023,6 +1103,19 @@ function targetsFor(results) {
     add('worker process peak RSS', `<= ${TARGETS.peakRssMb} MB`, `${delivery.peakRssMb} MB`, delivery.peakRssMb <= TARGETS.peakRssMb);
   } else if (settings.phases.includes('delivery')) {
     add('delivery messages/s', `>= ${TARGETS.deliveryMsgPerSec}`, null, false);
+  }
+  const { webhooks } = results.phases;
+  if (ok(webhooks)) {
+    const target = `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`;
+    if (ok(delivery)) {
+      const ratio = webhooks.msgPerSec / delivery.msgPerSec;
+      add('delivery msg/s with webhooks on', target, `${round(ratio * 100, 1)} %`, ratio >= TARGETS.deliveryWithWebhooksVsWithout);
+    } else add('delivery msg/s with webhooks on', target, null, false);
+    const missing = webhooks.webhooks.notPosted + webhooks.errors;
+    add('webhooks: events not posted + messages not sent', '0', missing, missing === 0);
+    add('worker peak RSS, webhooks on', `<= ${TARGETS.peakRssMb} MB`, `${webhooks.peakRssMb} MB`, webhooks.peakRssMb <= TARGETS.peakRssMb);
+  } else if (settings.phases.includes('webhooks')) {
+    add('delivery msg/s with webhooks on', `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`, null, false);
   }
   return t;
 }
@@ -1074,6 +1167,29 @@ function printReport(results) {
       ]);
     }
   }
+  const { webhooks } = results.phases;
+  if (webhooks?.error) rows.push(['delivery + webhooks (worker)', `FAILED: ${webhooks.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+  else if (webhooks) {
+    const w = webhooks.webhooks;
+    rows.push([
+      `delivery + webhooks (worker, concurrency ${webhooks.concurrency})`,
+      `${webhooks.msgPerSec} msg/s`,
+      `${webhooks.sendingToSentMs.p50} ms*`,
+      `${webhooks.sendingToSentMs.p99} ms*`,
+      `${webhooks.errors} not sent, ${webhooks.duplicatesAtSink} dup`,
+      `${webhooks.peakRssMb} MB`,
+      cpuCols(webhooks),
+    ]);
+    rows.push([
+      `  webhook deliveries (same worker, same run)`,
+      `${w.deliveriesPerSec} deliveries/s`,
+      `${w.eventToFirstAttemptMs.p50} ms**`,
+      `${w.eventToFirstAttemptMs.p99} ms**`,
+      `${w.notPosted} not posted, ${w.duplicatesAtReceiver} dup`,
+      '',
+      '',
+    ]);
+  }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
   const out = [];
@@ -1101,6 +1217,14 @@ function printReport(results) {
     out.push(
       `* delivery p50/p99: per message, 'sending' -> 'sent'. ${delivery.sent} messages in ${delivery.consumeSec} s of consuming; ` +
         `worker start-up ${delivery.workerStartupSec} s; first accept -> last sent ${delivery.fromFirstAcceptSec} s; sink got ${delivery.sinkMessages}.`,
+    );
+  }
+  if (webhooks && !webhooks.error) {
+    const w = webhooks.webhooks;
+    out.push(
+      `** webhook p50/p99: per event, the event's time -> its first attempt. Subscribed to ${w.subscribedTo.join(', ')}: ` +
+        `${w.succeeded}/${w.events} posted in ${w.postingSec} s, the last ${w.lastPostedAfterLastSentSec} s after the last message sent; ` +
+        `${w.failedAttempts} failed attempts; receiver got ${w.receiverRequests}.`,
     );
   }
   if (smtp && !smtp.error) {
@@ -1268,6 +1392,7 @@ async function main() {
       if (phase === 'baseline') results.phases.baseline = await baselinePhase(ctx);
       if (phase === 'baseline-app-sql') results.phases['baseline-app-sql'] = await baselinePhase(ctx, { appLookups: true });
       if (phase === 'delivery') results.phases.delivery = await deliveryPhase(ctx);
+      if (phase === 'webhooks') results.phases.webhooks = await deliveryPhase(ctx, { webhooks: true });
     } catch (error) {
       if (interrupted) throw error;
       log(`${phase} phase failed: ${error.stack || error}`);

@@ -21,6 +21,9 @@ import { MetricsModule } from './modules/metrics/metrics.module';
 import { QueueBoardModule } from './modules/queue-board/queue-board.module';
 import { SuppressionsModule } from './modules/suppressions/suppressions.module';
 import { SmtpRelayModule } from './modules/smtp-relay/smtp-relay.module';
+import { WebhookWorkerModule } from './modules/webhooks/webhook-worker.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { QueuesModule } from './queues';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './logger';
 
@@ -42,6 +45,7 @@ export class AppModule implements NestModule {
         DatabaseModule,
         RedisModule,
         BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix, settings: QUEUE_SETTINGS }),
+        QueuesModule,
         AuthModule,
         AddressesModule,
         ContactsModule,
@@ -50,7 +54,8 @@ export class AppModule implements NestModule {
         SuppressionsModule,
         HealthModule,
         MetricsModule,
-        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, InboundModule]),
+        WebhooksModule,
+        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, WebhookWorkerModule, InboundModule]),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule, DashboardModule.forRoot()]),
         ...(config.role !== 'worker' && config.adminToken
           ? [QueueBoardModule.forRoot(config.adminToken)]

@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { openPrivateKey } from '../src/modules/addresses/dkim';
+import { openSecret } from '@app/common';
 import { AddressesService } from '../src/modules/addresses/addresses.service';
 import { DomainsService } from '../src/modules/addresses/domains.service';
 import { ADMIN_TOKEN, createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
@@ -159,7 +159,7 @@ describe('domains and sender addresses', () => {
       const stored: string = rows[0].dkim_private_key;
       expect(stored).toMatch(/^v1:/);
       expect(stored).not.toContain('PRIVATE KEY');
-      const pem = openPrivateKey(stored, Buffer.from(ENCRYPTION_KEY, 'hex'));
+      const pem = openSecret(stored, Buffer.from(ENCRYPTION_KEY, 'hex'));
       const publicKey = createPublicKey(pem).export({ type: 'spki', format: 'der' }).toString('base64');
       expect(domain.records[1].value).toBe(`v=DKIM1; k=rsa; p=${publicKey}`);
 

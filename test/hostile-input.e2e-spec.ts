@@ -72,6 +72,7 @@ describe('hostile input never gets a 5xx', () => {
   let ws: Workspace;
   let sender: Sender;
   let contactId: string;
+  let webhookId: string;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -79,6 +80,13 @@ describe('hostile input never gets a 5xx', () => {
     sender = await createSender(t, ws);
     contactId = (await ws.api('post', '/v1/contacts').send({ email: 'target@example.test' }).expect(201)).body
       .data.id;
+    // TEST-NET-1: allowed by the address rule, routed nowhere; and no delayed event ever happens here.
+    webhookId = (
+      await ws
+        .api('post', '/v1/webhooks')
+        .send({ url: 'https://192.0.2.1/hook', events: ['message.delayed'] })
+        .expect(201)
+    ).body.data.id;
   });
   afterAll(() => t.close());
 
@@ -110,6 +118,8 @@ describe('hostile input never gets a 5xx', () => {
       'workspace',
     ],
     ['POST', '/v1/suppressions', ['email'], 'workspace'],
+    ['POST', '/v1/webhooks', ['url', 'events'], 'workspace'],
+    ['PATCH', '/v1/webhooks/:webhook', ['url', 'events', 'enabled'], 'workspace'],
     ['POST', '/v1/api-keys', ['name'], 'workspace'],
     ['POST', '/admin/v1/users', ['email', 'name', 'email_verified', 'features'], 'operator'],
     ['PATCH', '/admin/v1/users/:owner', ['email_verified', 'features'], 'operator'],
@@ -121,7 +131,8 @@ describe('hostile input never gets a 5xx', () => {
     const path = template
       .replace(':contact', contactId)
       .replace(':owner', ws.userId)
-      .replace(':workspace', ws.workspaceId);
+      .replace(':workspace', ws.workspaceId)
+      .replace(':webhook', webhookId);
     const verb = method.toLowerCase() as 'post' | 'patch';
     await fc.assert(
       fc.asyncProperty(bodyFor(fields), async (body) => {
@@ -229,6 +240,22 @@ describe('hostile input never gets a 5xx', () => {
     );
   });
 
+  it('webhook ids and query strings', async () => {
+    await fc.assert(
+      fc.asyncProperty(urlPart, async (encoded) => {
+        for (const [method, path] of [
+          ['get', `/v1/webhooks/${encoded}`],
+          ['delete', `/v1/webhooks/${encoded}`],
+          ['get', `/v1/webhooks/${encoded}/deliveries`],
+          ['get', `/v1/webhooks/${webhookId}/deliveries?cursor=${encoded}&limit=${encoded}`],
+        ] as const) {
+          expectClientError(await ws.api(method, path));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   /** Cursors shaped like ours, with any date (PostgreSQL's range and beyond) and any id, or any JSON at all. */
   const craftedCursor = fc
     .oneof(
@@ -252,6 +279,8 @@ describe('hostile input never gets a 5xx', () => {
       '/v1/contacts',
       '/v1/messages',
       '/v1/suppressions',
+      '/v1/webhooks',
+      `/v1/webhooks/${webhookId}/deliveries`,
     ];
     await fc.assert(
       fc.asyncProperty(craftedCursor, async (cursor) => {

@@ -5,6 +5,7 @@ import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from '
 import { parseMetrics, Sample, valueOf } from './support/prometheus';
 import { createSender, Sender, settledMessage } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
+import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
 import { SmtpRelayServer } from '../src/modules/smtp-relay/smtp-relay.server';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -27,18 +28,28 @@ describe('GET /metrics', () => {
 
   describe('with METRICS_TOKEN', () => {
     let smtp: SmtpSink;
+    let receiver: WebhookReceiver;
     let t: TestApp;
     let ws: Workspace;
     let sender: Sender;
 
     beforeAll(async () => {
       smtp = await startSmtpSink();
-      t = await createTestApp({ METRICS_TOKEN, SMTP_URL: smtp.url, SMTP_RELAY_PORT: '0' });
+      receiver = await startWebhookReceiver();
+      t = await createTestApp({
+        METRICS_TOKEN,
+        SMTP_URL: smtp.url,
+        SMTP_RELAY_PORT: '0',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_DISPATCH_INTERVAL_MS: '50',
+        WEBHOOK_RETRY_SCHEDULE: '100ms',
+      });
       ws = await createWorkspace(t);
       sender = await createSender(t, ws);
     });
     afterAll(async () => {
       await t.close();
+      await receiver.close();
       await smtp.close();
     });
 
@@ -76,13 +87,14 @@ describe('GET /metrics', () => {
       ]) {
         expect(text).toContain(`# TYPE ${name} ${type}`);
       }
-      for (const state of ['waiting', 'active', 'delayed', 'failed']) {
-        expect(
-          samples.some(
-            (s) =>
-              s.name === 'leadpush_queue_jobs' && s.labels.queue === 'delivery' && s.labels.state === state,
-          ),
-        ).toBe(true);
+      for (const queue of ['delivery', 'webhooks', 'inbound']) {
+        for (const state of ['waiting', 'active', 'delayed', 'failed']) {
+          expect(
+            samples.some(
+              (s) => s.name === 'leadpush_queue_jobs' && s.labels.queue === queue && s.labels.state === state,
+            ),
+          ).toBe(true);
+        }
       }
     });
 
@@ -162,6 +174,37 @@ describe('GET /metrics', () => {
         after.filter((s) => s.name === 'leadpush_http_requests_total').map((s) => s.labels.route),
       );
       expect([...routes].every((r) => r === 'unmatched' || r.startsWith('/'))).toBe(true);
+    });
+
+    it('counts webhook attempts by outcome', async () => {
+      receiver.answer('/flaky', (n) => ({ status: n === 0 ? 500 : 204 }));
+      receiver.answer('/gone', () => ({ status: 410 }));
+      for (const path of ['/flaky', '/gone']) {
+        await ws
+          .api('post', '/v1/webhooks')
+          .send({ url: receiver.url(path), events: ['message.sent'] })
+          .expect(201);
+      }
+      const before = (await scrape()).samples;
+      const res = await ws
+        .api('post', '/v1/emails')
+        .send({ from: sender.email, to: ['hooked@example.test'], subject: 'Hi', text: 'x' })
+        .expect(202);
+      await settledMessage(ws, res.body.data.messages[0].uuid);
+      const rise = (samples: Sample[], outcome: string) =>
+        valueOf(samples, 'leadpush_webhook_deliveries_total', { outcome }) -
+        valueOf(before, 'leadpush_webhook_deliveries_total', { outcome });
+      const after = await eventually(
+        async () => {
+          const { samples } = await scrape();
+          return rise(samples, 'success') >= 1 && rise(samples, 'disabled') >= 1 ? samples : null;
+        },
+        { what: 'the webhook attempts to be counted' },
+      );
+      expect(rise(after, 'failure')).toBe(1);
+      expect(rise(after, 'success')).toBe(1);
+      expect(rise(after, 'disabled')).toBe(1);
+      expect(rise(after, 'gave_up')).toBe(0);
     });
 
     it('counts what the SMTP relay accepts as source smtp', async () => {

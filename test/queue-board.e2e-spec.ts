@@ -44,12 +44,16 @@ describe('Bull Board at /admin/queues', () => {
       expect(asset.headers['content-type']).toMatch(/javascript/);
     });
 
-    it('lists every queue of the app', async () => {
+    it('lists every queue of the app, also those only a worker consumes', async () => {
       const res = await t.http
         .get('/admin/queues/api/queues')
         .set('Authorization', basic('', ADMIN_TOKEN))
         .expect(200);
-      expect(res.body.queues.map((q: { name: string }) => q.name)).toEqual(['delivery']);
+      expect(res.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+        'delivery',
+        'inbound',
+        'webhooks',
+      ]);
     });
   });
 

@@ -16,6 +16,24 @@ describe('loadConfig', () => {
       rateLimitRps: 100,
       rateLimitWorkspaceRps: 500,
       delivery: { maxAttempts: 5, backoffMs: 30000 },
+      webhooks: {
+        retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        timeoutMs: 15000,
+        allowPrivate: false,
+      },
+    });
+  });
+
+  it('reads the webhook settings', () => {
+    const config = loadConfig({
+      WEBHOOK_RETRY_SCHEDULE: '100ms,2s',
+      WEBHOOK_TIMEOUT_MS: '500',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
+    expect(config.webhooks).toMatchObject({
+      retryScheduleMs: [100, 2000],
+      timeoutMs: 500,
+      allowPrivate: true,
     });
   });
 
@@ -54,6 +72,9 @@ describe('loadConfig', () => {
     ['SMTP_RELAY_PORT', '70000'],
     ['SMTP_RELAY_TLS_CERT', '/etc/relay/cert.pem'],
     ['SMTP_RELAY_TLS_KEY', '/etc/relay/key.pem'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5s,,5m'],
+    ['WEBHOOK_TIMEOUT_MS', '10'],
+    ['WEBHOOK_ALLOW_PRIVATE', 'yes'],
   ])('refuses a bad %s with one line naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(

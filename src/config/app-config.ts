@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { hkdfSync } from 'node:crypto';
 import { Resolver } from 'node:dns';
+import { parseRetrySchedule } from '../modules/webhooks/retry-schedule';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -164,7 +165,7 @@ class EnvironmentVariables {
   RATE_LIMIT_WORKSPACE_RPS?: number;
 
   /**
-   * Secret. Key that encrypts DKIM private keys at rest (AES-256-GCM): 32 bytes
+   * Secret. Key that encrypts DKIM private keys and webhook secrets at rest (AES-256-GCM): 32 bytes
    * as 64 hex characters or base64. Unset: keys are stored unencrypted and a
    * warning is logged at start-up.
    */
@@ -260,6 +261,41 @@ class EnvironmentVariables {
   @Min(0)
   @Max(65535)
   INBOUND_SMTP_PORT?: number;
+  /** Delays before each webhook retry: a comma list of `<n>ms|s|m|h`. */
+  @ValidateBy({
+    name: 'isRetrySchedule',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseRetrySchedule(value) !== null,
+      defaultMessage: () =>
+        'must be a comma list of delays like 5s, 5m, 2h or 200ms (at most 50, each at most 168h)',
+    },
+  })
+  WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+
+  /** How long a webhook endpoint may take to answer, connecting included (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300000)
+  WEBHOOK_TIMEOUT_MS = 15000;
+
+  /** `true` lets webhook URLs reach loopback and private addresses (local use, tests). */
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE = 'false';
+
+  /** Webhook attempts one worker process makes at the same time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WEBHOOK_CONCURRENCY = 20;
+
+  /** How often a worker turns new message events into webhook deliveries (ms). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  WEBHOOK_DISPATCH_INTERVAL_MS = 200;
 
   /** pino log level. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -310,6 +346,14 @@ export interface AppConfig {
     signingKey: Buffer | null;
     /** null: the inbound listener is off. */
     inboundPort: number | null;
+  };
+  webhooks: {
+    /** Delay before each retry, in ms. */
+    retryScheduleMs: number[];
+    timeoutMs: number;
+    allowPrivate: boolean;
+    concurrency: number;
+    dispatchIntervalMs: number;
   };
   logLevel: string;
 }
@@ -381,6 +425,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       domain: vars.BOUNCE_DOMAIN?.toLowerCase() ?? null,
       signingKey: bounceSigningKey(vars),
       inboundPort: vars.INBOUND_SMTP_PORT ?? null,
+    },
+    webhooks: {
+      retryScheduleMs: parseRetrySchedule(vars.WEBHOOK_RETRY_SCHEDULE) ?? [],
+      timeoutMs: vars.WEBHOOK_TIMEOUT_MS,
+      allowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+      concurrency: vars.WEBHOOK_CONCURRENCY,
+      dispatchIntervalMs: vars.WEBHOOK_DISPATCH_INTERVAL_MS,
     },
     logLevel: vars.LOG_LEVEL,
   };

@@ -21,9 +21,10 @@ export interface WorkerStack {
   close(): Promise<void>;
 }
 
-export async function startWorkerStack(): Promise<WorkerStack> {
+/** `apiEnv`: more settings of the API app (the workers take theirs in startWorker). */
+export async function startWorkerStack(apiEnv: Record<string, string> = {}): Promise<WorkerStack> {
   const smtp = await startSmtpSink();
-  const api = await createTestApp({ APP_ROLE: 'api', SMTP_URL: smtp.url });
+  const api = await createTestApp({ APP_ROLE: 'api', SMTP_URL: smtp.url, ...apiEnv });
   const ws = await createWorkspace(api);
   const sender = await createSender(api, ws);
   const workers: AppProcess[] = [];

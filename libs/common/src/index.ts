@@ -7,3 +7,4 @@ export * from './cache/ttl-cache';
 export * from './scheduling/periodic-task';
 export * from './secrets/secret-check';
 export * from './streams/read-bounded';
+export * from './crypto/sealed-secret';

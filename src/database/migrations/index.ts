@@ -7,6 +7,7 @@ import { SendPipeline1764150400000 } from './1764150400000-SendPipeline';
 import { ApiKeyMode1764150450000 } from './1764150450000-ApiKeyMode';
 import { AttachmentRetention1764150500000 } from './1764150500000-AttachmentRetention';
 import { RawContent1764150600000 } from './1764150600000-RawContent';
+import { Webhooks1764160000000 } from './1764160000000-Webhooks';
 import { InboundReports1764170000000 } from './1764170000000-InboundReports';
 
 /** Every migration, in order. A new migration is added here as well. */
@@ -20,5 +21,6 @@ export const migrations = [
   ApiKeyMode1764150450000,
   AttachmentRetention1764150500000,
   RawContent1764150600000,
+  Webhooks1764160000000,
   InboundReports1764170000000,
 ];

@@ -6,12 +6,8 @@ import {
   generateDkimKeyPair,
   newSelector,
   newVerificationToken,
-  openPrivateKey,
   ownershipRecord,
-  sealPrivateKey,
 } from './dkim';
-
-const KEY = Buffer.alloc(32, 7);
 
 /** A DNS resolver for mailauth serving TXT records, each split into 255-character strings as DNS does. */
 function resolverFor(records: Record<string, string>) {
@@ -113,39 +109,5 @@ describe('DNS records', () => {
     ['something else', 'leadpush-verification=ABCD'],
   ])('refuses a DKIM record with %s', (_, published) => {
     expect(dkimRecordMatches(published, 'v=DKIM1; k=rsa; p=ABCD')).toBe(false);
-  });
-});
-
-describe('private keys at rest', () => {
-  const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n';
-
-  it('seals with AES-256-GCM and opens again', () => {
-    const sealed = sealPrivateKey(pem, KEY);
-    expect(sealed).toMatch(/^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
-    expect(sealed).not.toContain('PRIVATE KEY');
-    expect(sealed).not.toContain('MIIEvQ');
-    expect(sealPrivateKey(pem, KEY)).not.toBe(sealed);
-    expect(openPrivateKey(sealed, KEY)).toBe(pem);
-  });
-
-  it('refuses a tampered value, a cut tag and another key', () => {
-    const sealed = sealPrivateKey(pem, KEY);
-    const [version, iv, tag, ciphertext] = sealed.split(':');
-    const bytes = Buffer.from(ciphertext, 'base64');
-    bytes[3] ^= 1;
-    const tampered = [version, iv, tag, bytes.toString('base64')].join(':');
-    expect(() => openPrivateKey(tampered, KEY)).toThrow();
-    const cutTag = [version, iv, Buffer.from(tag, 'base64').subarray(0, 4).toString('base64'), ciphertext];
-    expect(() => openPrivateKey(cutTag.join(':'), KEY)).toThrow();
-    expect(() => openPrivateKey(sealed, Buffer.alloc(32, 8))).toThrow();
-    expect(() => openPrivateKey('v1:garbage', KEY)).toThrow('Malformed');
-  });
-
-  it('stores plain PEM without an encryption key, and needs the key to open a sealed one', () => {
-    expect(sealPrivateKey(pem, null)).toBe(`plain:${pem}`);
-    expect(openPrivateKey(`plain:${pem}`, null)).toBe(pem);
-    expect(openPrivateKey(`plain:${pem}`, KEY)).toBe(pem);
-    expect(() => openPrivateKey(sealPrivateKey(pem, KEY), null)).toThrow('DKIM_ENCRYPTION_KEY');
-    expect(() => openPrivateKey(pem, KEY)).toThrow('Unknown');
   });
 });

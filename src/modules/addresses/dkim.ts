@@ -1,14 +1,9 @@
-import { createCipheriv, createDecipheriv, generateKeyPair, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 const RSA_BITS = 2048;
-const CIPHER = 'aes-256-gcm';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const SEALED_PREFIX = 'v1:';
-const PLAIN_PREFIX = 'plain:';
 
 export interface DkimKeyPair {
   /** The public key as base64 SPKI DER: the `p=` tag of the DKIM record. */
@@ -75,34 +70,4 @@ function dkimTags(record: string): Map<string, string> {
     if (eq > 0) tags.set(part.slice(0, eq), part.slice(eq + 1));
   }
   return tags;
-}
-
-/**
- * The form a private key is stored in: `v1:<iv>:<tag>:<ciphertext>` (base64,
- * AES-256-GCM) with an encryption key, `plain:<pem>` without one.
- */
-export function sealPrivateKey(pem: string, key: Buffer | null): string {
-  if (!key) return PLAIN_PREFIX + pem;
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv(CIPHER, key, iv);
-  const ciphertext = Buffer.concat([cipher.update(pem, 'utf8'), cipher.final()]);
-  return SEALED_PREFIX + [iv, cipher.getAuthTag(), ciphertext].map((b) => b.toString('base64')).join(':');
-}
-
-/**
- * The PEM of a stored private key. Throws when a sealed key cannot be opened:
- * no or another encryption key, or a tampered value.
- */
-export function openPrivateKey(stored: string, key: Buffer | null): string {
-  if (stored.startsWith(PLAIN_PREFIX)) return stored.slice(PLAIN_PREFIX.length);
-  if (!stored.startsWith(SEALED_PREFIX)) throw new Error('Unknown DKIM private key format');
-  if (!key) throw new Error('DKIM private key is encrypted but DKIM_ENCRYPTION_KEY is not set');
-  const [iv, tag, ciphertext] = stored
-    .slice(SEALED_PREFIX.length)
-    .split(':')
-    .map((part) => Buffer.from(part, 'base64'));
-  if (!iv || !tag || !ciphertext) throw new Error('Malformed encrypted DKIM private key');
-  const decipher = createDecipheriv(CIPHER, key, iv, { authTagLength: TAG_BYTES });
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
 }

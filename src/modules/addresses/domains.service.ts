@@ -6,21 +6,17 @@ import {
   isUuid,
   listPage,
   NotFoundError,
+  openSecret,
   Page,
   PageQueryDto,
+  sealSecret,
   SqlState,
   TtlCache,
 } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from './addresses.service';
-import {
-  generateDkimKeyPair,
-  newSelector,
-  newVerificationToken,
-  openPrivateKey,
-  sealPrivateKey,
-} from './dkim';
+import { generateDkimKeyPair, newSelector, newVerificationToken } from './dkim';
 import { DomainVerifier } from './domain-verifier';
 import { DomainDto, DomainVerificationDto } from './dto/domain.dto';
 import { Domain } from './entities/domain.entity';
@@ -64,7 +60,7 @@ export class DomainsService implements OnModuleInit {
   onModuleInit(): void {
     if (!this.config.dkimEncryptionKey) {
       this.logger.warn(
-        'DKIM_ENCRYPTION_KEY is not set: DKIM private keys are stored unencrypted in the database',
+        'DKIM_ENCRYPTION_KEY is not set: DKIM private keys and webhook secrets are stored unencrypted in the database',
       );
     }
   }
@@ -83,7 +79,7 @@ export class DomainsService implements OnModuleInit {
         verificationToken: newVerificationToken(),
         dkimSelector: newSelector(),
         dkimPublicKey: keys.publicKey,
-        dkimPrivateKey: sealPrivateKey(keys.privateKey, this.config.dkimEncryptionKey),
+        dkimPrivateKey: sealSecret(keys.privateKey, this.config.dkimEncryptionKey),
         verifiedAt: null,
       });
       return DomainDto.from(domain);
@@ -155,7 +151,7 @@ export class DomainsService implements OnModuleInit {
     return {
       domainName: row.name,
       selector: row.dkim_selector,
-      privateKey: openPrivateKey(row.dkim_private_key, this.config.dkimEncryptionKey),
+      privateKey: openSecret(row.dkim_private_key, this.config.dkimEncryptionKey),
     };
   }
 

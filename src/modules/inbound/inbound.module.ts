@@ -1,7 +1,5 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { MessagesModule } from '../messages/messages.module';
-import { INBOUND_QUEUE } from './inbound.jobs';
 import { InboundQueue } from './inbound.queue';
 import { InboundReportsRepository } from './inbound-reports.repository';
 import { InboundSmtpServer } from './inbound-smtp.server';
@@ -15,7 +13,7 @@ import { ReportProcessor } from './report-processor';
  * transitions (through MessageLifecycle). Table it owns: inbound_reports.
  */
 @Module({
-  imports: [MessagesModule, BullModule.registerQueue({ name: INBOUND_QUEUE })],
+  imports: [MessagesModule],
   providers: [InboundReportsRepository, InboundQueue, ReportProcessor, InboundSmtpServer, InboundWorker],
   exports: [InboundSmtpServer],
 })

@@ -17,7 +17,8 @@ export const MESSAGE_STATUSES = [
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Event types: the statuses entered, and `delayed` (a delay report, no status change). */
-export type MessageEventType = MessageStatus | 'delayed';
+export const MESSAGE_EVENT_TYPES = [...MESSAGE_STATUSES, 'delayed'] as const;
+export type MessageEventType = (typeof MESSAGE_EVENT_TYPES)[number];
 
 export type RecipientType = 'to' | 'bcc';
 

@@ -3,6 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { AttachmentsRepository } from './attachments.repository';
 import { MessageEventFeed } from './message-event-feed';
+import { MessageEventsOutbox } from './message-events-outbox';
 import { MessageLifecycle } from './message-lifecycle';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
@@ -14,7 +15,8 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
  * their attachments' bytes and how long they stay (AttachmentsRepository),
  * the lifecycle every status change goes through (MessageLifecycle) and the
  * feed that counts the events written (MessageEventFeed), the
- * sweeper's reads (StrandedMessagesRepository) and the read and retry API.
+ * sweeper's reads (StrandedMessagesRepository), the events read as an outbox
+ * by webhooks (MessageEventsOutbox) and the read and retry API.
  * Tables it owns: email_requests, messages, message_events, email_attachments,
  * email_raw_content.
  */
@@ -27,6 +29,7 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
     MessageLifecycle,
     MessageEventFeed,
     StrandedMessagesRepository,
+    MessageEventsOutbox,
     MessagesService,
   ],
   exports: [
@@ -35,6 +38,7 @@ import { StrandedMessagesRepository } from './stranded-messages.repository';
     MessageLifecycle,
     MessageEventFeed,
     StrandedMessagesRepository,
+    MessageEventsOutbox,
   ],
 })
 export class MessagesModule {}

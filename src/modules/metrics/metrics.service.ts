@@ -13,10 +13,12 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DELIVERY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 
 /**
- * How a webhook delivery attempt ended (SPEC §12): a 2xx, anything else with
- * a retry left, anything else with none left, a 410 that disabled the endpoint.
+ * How a webhook delivery attempt ended (SPEC §12), in the words of the
+ * deliveries list: a 2xx (`success`), anything else with a retry left
+ * (`failure`), anything else with none left (`gave_up`), a 410 that disabled
+ * the endpoint (`disabled`).
  */
-export type WebhookOutcome = 'delivered' | 'retrying' | 'failed' | 'disabled';
+export type WebhookOutcome = 'success' | 'failure' | 'gave_up' | 'disabled';
 
 /**
  * The Prometheus metrics of SPEC §15, in a registry of this app's own (a test

@@ -38,7 +38,7 @@ export class Domain {
   @Column({ name: 'dkim_public_key', type: 'text' })
   dkimPublicKey: string;
 
-  /** Sealed by dkim.ts sealPrivateKey; never selected unless asked for, never sent to clients. */
+  /** Sealed by sealSecret (libs/common); never selected unless asked for, never sent to clients. */
   @Column({ name: 'dkim_private_key', type: 'text', select: false })
   dkimPrivateKey: string;
 

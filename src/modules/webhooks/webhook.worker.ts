@@ -1,0 +1,77 @@
+import { InjectQueue } from '@nestjs/bull';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Queue } from 'bull';
+import { PeriodicTask } from '@app/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookSender } from './webhook-sender';
+import { AttemptJobData, WEBHOOK_QUEUE, WebhookJob } from './webhook.jobs';
+import { WebhookProducer } from './webhook.producer';
+
+const SWEEP_BATCH = 1000;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The worker side of webhooks (APP_ROLE all or worker): the dispatcher every
+ * WEBHOOK_DISPATCH_INTERVAL_MS, the attempt consumer with
+ * WEBHOOK_CONCURRENCY, and a sweeper (every SWEEP_INTERVAL_MS) that queues
+ * again the deliveries whose job went missing: Redis was down or lost its
+ * data, a worker died mid-attempt.
+ */
+@Injectable()
+export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookWorker.name);
+  private readonly dispatcher: PeriodicTask;
+  private readonly sweeper: PeriodicTask;
+
+  constructor(
+    @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<AttemptJobData>,
+    private readonly sender: WebhookSender,
+    dispatcher: WebhookDispatcher,
+    deliveries: WebhookDeliveriesRepository,
+    producer: WebhookProducer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.dispatcher = new PeriodicTask(
+      () => dispatcher.dispatch(),
+      config.webhooks.dispatchIntervalMs,
+      (error) => this.logger.warn(`Webhook dispatch failed: ${error.message}`),
+    );
+    this.sweeper = new PeriodicTask(
+      () =>
+        deliveries.sweep(config.delivery.sweepGraceMs, SWEEP_BATCH, async (batch) => {
+          await producer.stranded(batch);
+        }),
+      config.delivery.sweepIntervalMs,
+      (error) => this.logger.warn(`Webhook sweep failed: ${error.message}`),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    void this.queue.process(WebhookJob.Attempt, this.config.webhooks.concurrency, (job) =>
+      this.sender.attempt(job.data.deliveryId),
+    );
+    this.dispatcher.start();
+    this.sweeper.start();
+  }
+
+  /** On SIGTERM: stop dispatching and sweeping, let attempts in flight finish for at most SHUTDOWN_GRACE_MS. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.dispatcher.stop();
+    this.sweeper.stop();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.queue.close().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,89 @@
+import { eventually } from './support/app';
+import { startWebhookReceiver, verifyWebhook, WebhookReceiver } from './support/webhook-receiver';
+import { startWorkerStack, WorkerStack } from './support/worker-stack';
+
+describe('a worker killed while webhook deliveries are pending', () => {
+  let stack: WorkerStack;
+  let receiver: WebhookReceiver;
+  const MESSAGES = 150;
+  const CONCURRENCY = 10;
+  const env = {
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+    WEBHOOK_TIMEOUT_MS: '1000',
+    WEBHOOK_DISPATCH_INTERVAL_MS: '50',
+    WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms',
+    SWEEP_INTERVAL_MS: '500',
+    SWEEP_GRACE_MS: '1000',
+  };
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    stack = await startWorkerStack({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await receiver.close();
+  });
+
+  it('posts every event at least once after a restart; duplicates only for attempts that were in flight', async () => {
+    const created = await stack.ws
+      .api('post', '/v1/webhooks')
+      .send({ url: receiver.url('/crash'), events: ['message.sent'] })
+      .expect(201);
+    const secret: string = created.body.data.secret;
+    receiver.answer('/crash', () => ({ status: 200, delayMs: 200 }));
+    const recipients = Array.from({ length: MESSAGES }, (_, i) => `w${i}@example.test`);
+    await stack.send(recipients, 'webhook crash');
+
+    const first = await stack.startWorker(env);
+    await eventually(async () => receiver.received.length >= 30, { what: 'some webhooks before the kill' });
+    await first.kill('SIGKILL');
+    const held = await stack.api.db.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'sending'`,
+    );
+    const inFlight: number = held.rows[0].n;
+    const pending = await stack.api.db.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`,
+    );
+    const receivedAtKill = receiver.received.length;
+    expect(inFlight).toBeGreaterThan(0);
+    expect(inFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(pending.rows[0].n).toBeGreaterThan(0);
+    expect(receivedAtKill).toBeLessThan(MESSAGES);
+
+    receiver.answer('/crash', () => ({ status: 200 }));
+    await stack.startWorker(env);
+    await eventually(
+      async () => {
+        const uuids = new Set(receiver.at('/crash').map((r) => JSON.parse(r.body).data.message.uuid));
+        return uuids.size === MESSAGES;
+      },
+      { timeoutMs: 60000, what: `the sent events of all ${MESSAGES} messages` },
+    ).catch(async (error: Error) => {
+      const { rows } = await stack.api.db.query(
+        `SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`,
+      );
+      throw new Error(
+        `${error.message}; deliveries ${JSON.stringify(rows)}, received ${receiver.received.length}`,
+      );
+    });
+
+    const requests = receiver.at('/crash');
+    for (const request of requests) verifyWebhook(request, secret);
+    const ids = requests.map((r) => String(r.headers['webhook-id']));
+    const duplicates = ids.length - new Set(ids).size;
+    process.stdout.write(
+      `webhook worker SIGKILL: ${inFlight} in flight at the kill, ${duplicates} duplicate(s) received\n`,
+    );
+    expect(duplicates).toBeLessThanOrEqual(inFlight);
+    const { rows } = await stack.api.db.query(
+      `SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`,
+    );
+    expect(rows).toEqual([{ status: 'succeeded', n: MESSAGES }]);
+    const interrupted = await stack.api.db.query(
+      `SELECT count(*)::int AS n FROM webhook_attempts WHERE error LIKE 'interrupted:%'`,
+    );
+    expect(interrupted.rows[0].n).toBeLessThanOrEqual(inFlight);
+  });
+});
