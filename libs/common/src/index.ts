@@ -5,6 +5,8 @@ export * from './ids';
 export * from './batching/group-commit';
 export * from './cache/ttl-cache';
 export * from './scheduling/periodic-task';
+export * from './scheduling/settle-within';
 export * from './secrets/secret-check';
 export * from './streams/read-bounded';
 export * from './crypto/sealed-secret';
+export * from './smtp/smtp-listener';

@@ -7,7 +7,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { PeriodicTask } from '@app/common';
+import { PeriodicTask, settleWithin } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { StrandedMessagesRepository } from '../messages/stranded-messages.repository';
@@ -58,12 +58,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.sweeper.stop();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.queue.close().catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+    await settleWithin(this.queue.close(), SHUTDOWN_GRACE_MS);
     this.transport.close();
   }
 

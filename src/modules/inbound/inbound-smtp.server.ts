@@ -6,10 +6,9 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { readBounded } from '@app/common';
+import { closeSmtp, listenSmtp, listeningPort, readBounded, SmtpReply } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { RelayReply } from '../smtp-relay/relay-replies';
 import { InboundQueue } from './inbound.queue';
 import { InboundReportsRepository } from './inbound-reports.repository';
 
@@ -24,10 +23,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * would go out as 450), the enhanced status first in the text.
  */
 const REPLIES = {
-  notOurs: () => new RelayReply(550, '5.7.1', 'This server accepts mail only for its bounce domain'),
-  tooManyRecipients: () => new RelayReply(452, '4.5.3', 'Too many recipients'),
-  tooBig: () => new RelayReply(552, '5.3.4', `Message exceeds the maximum size of ${MAX_REPORT_BYTES} bytes`),
-  notStored: () => new RelayReply(451, '4.3.0', 'Message not stored, try again later'),
+  notOurs: () => new SmtpReply(550, '5.7.1', 'This server accepts mail only for its bounce domain'),
+  tooManyRecipients: () => new SmtpReply(452, '4.5.3', 'Too many recipients'),
+  tooBig: () => new SmtpReply(552, '5.3.4', `Message exceeds the maximum size of ${MAX_REPORT_BYTES} bytes`),
+  notStored: () => new SmtpReply(451, '4.3.0', 'Message not stored, try again later'),
 };
 
 /**
@@ -70,21 +69,14 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
         void this.onData(stream, session).then((reply) => done(null, reply), done),
     });
     server.on('error', (error) => this.logger.warn(`Inbound listener: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.listen(port, () => {
-        server.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenSmtp(server, port);
     this.server = server;
     this.logger.log(`Inbound listener for ${domain} on port ${this.port()}`);
   }
 
   /** The port it listens on (INBOUND_SMTP_PORT, or the one picked for 0); null when off. */
   port(): number | null {
-    const address = this.server?.server.address();
-    return address && typeof address === 'object' ? address.port : null;
+    return listeningPort(this.server);
   }
 
   /** On SIGTERM: no new connections; messages being stored are answered, then the others are closed. */
@@ -92,18 +84,7 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
     const server = this.server;
     if (!server) return;
     this.server = null;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.storing]),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    for (const connection of server.connections) {
-      connection.send(421, '4.3.2 Server shutting down');
-      connection.close();
-    }
-    await closed;
+    await closeSmtp(server, this.storing, SHUTDOWN_GRACE_MS);
   }
 
   private onRcptTo(

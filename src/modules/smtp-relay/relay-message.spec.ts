@@ -1,5 +1,5 @@
 import { relayDraft, topHeaders } from './relay-message';
-import { RelayReply } from './relay-replies';
+import { SmtpReply } from '@app/common';
 
 const message = (...headers: string[]) => Buffer.from([...headers, '', 'body', ''].join('\r\n'));
 
@@ -58,7 +58,7 @@ describe('relayDraft (SPEC §11)', () => {
 
   it('refuses any other X-Leadpush-* header with 550 5.7.1, naming it', async () => {
     const reply = await draftOf(message('From: s@example.test', 'X-LeadPush-Route: x'), ['a@example.test']);
-    expect(reply).toBeInstanceOf(RelayReply);
+    expect(reply).toBeInstanceOf(SmtpReply);
     expect(reply).toMatchObject({
       responseCode: 550,
       message: expect.stringMatching(/^5\.7\.1 .*X-LeadPush-Route/),

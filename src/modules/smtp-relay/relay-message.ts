@@ -3,11 +3,11 @@ import type { SplitterChunk } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser';
 import { Readable } from 'node:stream';
-import { isStorableString, isValidEmail, normalizeEmail } from '@app/common';
+import { isStorableString, isValidEmail, normalizeEmail, SmtpReply } from '@app/common';
 import { headerAddress } from '../delivery/raw-composer';
 import type { SendDraft } from '../emails/send-command';
 import { MAX_TAG_LENGTH, planRecipients, TAG_HEADER } from '../emails/send-rules';
-import { RELAY_REPLIES, RelayReply } from './relay-replies';
+import { RELAY_REPLIES } from './relay-replies';
 
 const RESERVED_PREFIX = 'x-leadpush-';
 
@@ -42,7 +42,7 @@ export function relayDraft(
   raw: Buffer,
   headers: Headers,
   envelope: readonly string[],
-): SendDraft | RelayReply {
+): SendDraft | SmtpReply {
   let tag: string | null = null;
   for (const { key, line } of headers.getList()) {
     if (!key.startsWith(RESERVED_PREFIX)) continue;

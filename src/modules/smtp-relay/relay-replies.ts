@@ -1,41 +1,29 @@
-import { AppError } from '@app/common';
+import { AppError, SmtpReply } from '@app/common';
 
 /**
  * The relay's replies (SPEC §11): the code fixed, the enhanced status first in
  * the text (smtp-server's own enhanced codes are off, they would not match),
- * the reason named. smtp-server sends an error's `responseCode`; one without
- * would go out as 450.
+ * the reason named.
  */
-export class RelayReply extends Error {
-  constructor(
-    readonly responseCode: number,
-    enhanced: string,
-    text: string,
-  ) {
-    super(`${enhanced} ${text}`);
-  }
-}
-
 export const RELAY_REPLIES = {
   authRequired: '5.7.0 Authentication required: AUTH with an API key as the password',
-  badCredentials: () => new RelayReply(535, '5.7.8', 'Authentication credentials invalid'),
-  rateLimited: () => new RelayReply(451, '4.7.1', 'Rate limit of this API key reached, try again shortly'),
+  badCredentials: () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid'),
+  rateLimited: () => new SmtpReply(451, '4.7.1', 'Rate limit of this API key reached, try again shortly'),
   invalidRecipient: (address: string) =>
-    new RelayReply(553, '5.1.3', `${address.slice(0, 200)} is not a valid email address`),
+    new SmtpReply(553, '5.1.3', `${address.slice(0, 200)} is not a valid email address`),
   tooManyRecipients: (max: number) =>
-    new RelayReply(452, '4.5.3', `Too many recipients: at most ${max} unique recipients per message`),
+    new SmtpReply(452, '4.5.3', `Too many recipients: at most ${max} unique recipients per message`),
   tooBig: (maxBytes: number) =>
-    new RelayReply(552, '5.3.4', `Message exceeds the maximum size of ${maxBytes} bytes`),
+    new SmtpReply(552, '5.3.4', `Message exceeds the maximum size of ${maxBytes} bytes`),
   reservedHeader: (name: string) =>
-    new RelayReply(550, '5.7.1', `Header ${name} is reserved: only X-Leadpush-Tag may be given`),
+    new SmtpReply(550, '5.7.1', `Header ${name} is reserved: only X-Leadpush-Tag may be given`),
   badTag: (max: number) =>
-    new RelayReply(550, '5.7.1', `X-Leadpush-Tag must be at most ${max} characters, without NUL`),
-  noSender: () => new RelayReply(550, '5.7.1', 'The message has no valid From address (sender_not_verified)'),
-  notStored: () => new RelayReply(451, '4.3.0', 'Message not stored, try again later'),
-  unavailable: () =>
-    new RelayReply(451, '4.3.0', 'Temporarily unable to check this request, try again later'),
+    new SmtpReply(550, '5.7.1', `X-Leadpush-Tag must be at most ${max} characters, without NUL`),
+  noSender: () => new SmtpReply(550, '5.7.1', 'The message has no valid From address (sender_not_verified)'),
+  notStored: () => new SmtpReply(451, '4.3.0', 'Message not stored, try again later'),
+  unavailable: () => new SmtpReply(451, '4.3.0', 'Temporarily unable to check this request, try again later'),
   authUnavailable: () =>
-    new RelayReply(454, '4.7.0', 'Temporarily unable to check credentials, try again later'),
+    new SmtpReply(454, '4.7.0', 'Temporarily unable to check credentials, try again later'),
 };
 
 /**
@@ -65,13 +53,13 @@ export function ownReply(
  * 5) is a 550 5.7.1 naming its code; a full queue or anything unexpected (the
  * database unreachable) is `fallback`, a temporary failure: nothing was done.
  */
-export function replyOf(error: unknown, fallback: () => RelayReply = RELAY_REPLIES.notStored): RelayReply {
-  if (error instanceof RelayReply) return error;
+export function replyOf(error: unknown, fallback: () => SmtpReply = RELAY_REPLIES.notStored): SmtpReply {
+  if (error instanceof SmtpReply) return error;
   if (error instanceof AppError && (error.status === 403 || error.code === 'sender_not_verified')) {
-    return new RelayReply(550, '5.7.1', `${error.message} (${error.code})`);
+    return new SmtpReply(550, '5.7.1', `${error.message} (${error.code})`);
   }
   if (error instanceof AppError && error.status === 422) {
-    return new RelayReply(554, '5.6.0', `${error.message} (${error.code})`);
+    return new SmtpReply(554, '5.6.0', `${error.message} (${error.code})`);
   }
   return fallback();
 }

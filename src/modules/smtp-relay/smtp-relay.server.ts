@@ -15,7 +15,15 @@ import {
   SMTPServerDataStream,
   SMTPServerSession,
 } from 'smtp-server';
-import { isValidEmail, normalizeEmail, readBounded } from '@app/common';
+import {
+  closeSmtp,
+  isValidEmail,
+  listenSmtp,
+  listeningPort,
+  normalizeEmail,
+  readBounded,
+  SmtpReply,
+} from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { RateLimiter } from '../../redis/rate-limiter';
@@ -25,7 +33,7 @@ import { EmailsService } from '../emails/emails.service';
 import { sendingRefusal } from '../emails/send-policy';
 import { MAX_RECIPIENTS } from '../emails/send-rules';
 import { relayDraft, topHeaders } from './relay-message';
-import { ownReply, RELAY_REPLIES, RelayReply, replyOf } from './relay-replies';
+import { ownReply, RELAY_REPLIES, replyOf } from './relay-replies';
 
 /** The largest message the relay takes (SPEC §11), advertised as SIZE. */
 export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -92,13 +100,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
         void this.onData(stream, session).then((reply) => done(null, reply), done),
     });
     server.on('error', (error) => this.logger.warn(`SMTP relay: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.listen(port, () => {
-        server.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenSmtp(server, port);
     this.server = server;
     if (!tls) {
       this.logger.warn(
@@ -110,8 +112,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
 
   /** The port the relay listens on (SMTP_RELAY_PORT, or the one picked for 0); null when it is off. */
   port(): number | null {
-    const address = this.server?.server.address();
-    return address && typeof address === 'object' ? address.port : null;
+    return listeningPort(this.server);
   }
 
   /**
@@ -122,24 +123,13 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     const server = this.server;
     if (!server) return;
     this.server = null;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.storing]),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    for (const connection of server.connections) {
-      connection.send(421, '4.3.2 Server shutting down');
-      connection.close();
-    }
-    await closed;
+    await closeSmtp(server, this.storing, SHUTDOWN_GRACE_MS);
   }
 
   /** The reply to an error; one that is not a refusal (the database unreachable) is `fallback`'s 4xx, and logged. */
-  private temporary(error: unknown, fallback: () => RelayReply): RelayReply {
+  private temporary(error: unknown, fallback: () => SmtpReply): SmtpReply {
     const reply = replyOf(error, fallback);
-    if (reply.responseCode < 500 && !(error instanceof RelayReply)) {
+    if (reply.responseCode < 500 && !(error instanceof SmtpReply)) {
       this.logger.warn(`SMTP relay: ${reply.message}: ${(error as Error).message}`);
     }
     return reply;
@@ -167,7 +157,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     if (!limit.allowed) throw RELAY_REPLIES.rateLimited();
   }
 
-  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): RelayReply | undefined {
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession): SmtpReply | undefined {
     const email = normalizeEmail(address.address);
     if (!isValidEmail(email)) return RELAY_REPLIES.invalidRecipient(address.address);
     const unique = new Set(session.envelope.rcptTo.map((r) => normalizeEmail(r.address)));
@@ -196,7 +186,7 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
     const { auth } = session.user as RelayUser;
     const envelope = session.envelope.rcptTo.map((r) => r.address);
     const draft = relayDraft(raw, await topHeaders(raw), envelope);
-    if (draft instanceof RelayReply) throw draft;
+    if (draft instanceof SmtpReply) throw draft;
     const { results } = await this.emails.accept(auth.workspaceId, [
       { ...draft, workspaceId: auth.workspaceId, source: 'smtp', test: auth.mode === 'test' },
     ]);

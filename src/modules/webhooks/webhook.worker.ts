@@ -7,7 +7,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { PeriodicTask } from '@app/common';
+import { PeriodicTask, settleWithin } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
@@ -67,11 +67,6 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     this.dispatcher.stop();
     this.sweeper.stop();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.queue.close().catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+    await settleWithin(this.queue.close(), SHUTDOWN_GRACE_MS);
   }
 }
