@@ -49,6 +49,8 @@ export function messageOfReturnPath(address: string, domain: string, key: Buffer
   const match = LOCAL_PART_RE.exec(address.slice(0, at).toLowerCase());
   if (!match) return null;
   const id = unbase32(match[1]).subarray(0, 16);
+  // 26 characters carry 130 bits: only the one spelling returnPathFor writes names the message.
+  if (base32(id) !== match[1]) return null;
   const given = unbase32(match[2]).subarray(0, MAC_BYTES);
   if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(id, key))) return null;
   const hex = id.toString('hex');
