@@ -126,6 +126,48 @@ export function CopyButton({ value, label = 'Copy' }: { value: string; label?: s
   );
 }
 
+/**
+ * A list as a table in a card: a caption for screen readers, a header cell
+ * per column, with `actions` one more for the rows' buttons (named for screen
+ * readers only), and the rows as children.
+ */
+export function DataTable({
+  caption,
+  columns,
+  actions = false,
+  className,
+  children,
+}: {
+  caption: string;
+  columns: string[];
+  actions?: boolean;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-wrap card">
+      <table className={className ? `table ${className}` : 'table'}>
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+            {actions && (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** What to do when a list is empty. */
 export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
   return (

@@ -3,6 +3,7 @@ import { del, get, type Page, post } from '../api';
 import { signOut, useToken } from '../auth';
 import {
   Badge,
+  DataTable,
   EmptyState,
   ErrorNotice,
   Field,
@@ -39,33 +40,17 @@ export function ApiKeysPage() {
       )}
       <ErrorNotice error={list.error} />
       {list.items.length > 0 && (
-        <div className="table-wrap card">
-          <table className="table">
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Token</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {/* The API names a key by its token's first characters only: that is how this session's key is told. */}
-              {list.items.map((key) => (
-                <KeyRow
-                  key={key.id}
-                  apiKey={key}
-                  current={token.startsWith(key.token_prefix)}
-                  onRevoked={list.reload}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="API keys" columns={['Name', 'Token', 'Mode', 'Created']} actions>
+          {/* The API names a key by its token's first characters only: that is how this session's key is told. */}
+          {list.items.map((key) => (
+            <KeyRow
+              key={key.id}
+              apiKey={key}
+              current={token.startsWith(key.token_prefix)}
+              onRevoked={list.reload}
+            />
+          ))}
+        </DataTable>
       )}
       {!list.loading && !list.error && list.items.length === 0 && <EmptyState title="No API key." />}
       <LoadMore list={list} what="keys" />

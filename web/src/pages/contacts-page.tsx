@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { get, getAll, type Page, post } from '../api';
 import { ContactRow, RouteSelect } from '../components/contact-row';
-import { EmptyState, ErrorNotice, Field, LoadMore, PageHeader } from '../components/ui';
+import { DataTable, EmptyState, ErrorNotice, Field, LoadMore, PageHeader } from '../components/ui';
 import { useAction, usePagedList, useResource } from '../hooks';
 import { Link, navigate, useLocation, useTitle } from '../router';
 import type { Address, Contact } from '../types';
@@ -25,31 +25,11 @@ export function ContactsPage() {
       <SearchContact email={email} />
       <ErrorNotice error={contacts.error ?? addresses.error} />
       {contacts.items.length > 0 && (
-        <div className="table-wrap card">
-          <table className="table">
-            <caption className="visually-hidden">Contacts</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Delivery route</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {contacts.items.map((contact) => (
-                <ContactRow
-                  key={contact.id}
-                  contact={contact}
-                  addresses={routes}
-                  onChange={contacts.reload}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Contacts" columns={['Email', 'Name', 'Delivery route']} actions>
+          {contacts.items.map((contact) => (
+            <ContactRow key={contact.id} contact={contact} addresses={routes} onChange={contacts.reload} />
+          ))}
+        </DataTable>
       )}
       {!contacts.loading && !contacts.error && contacts.items.length === 0 && (
         <EmptyState title={email ? `No contact with the email ${email}.` : 'No contact yet.'}>

@@ -1,6 +1,15 @@
 import { type FormEvent, useState } from 'react';
 import { get, type Page, post } from '../api';
-import { Badge, EmptyState, ErrorNotice, Field, LoadMore, PageHeader, Time } from '../components/ui';
+import {
+  Badge,
+  DataTable,
+  EmptyState,
+  ErrorNotice,
+  Field,
+  LoadMore,
+  PageHeader,
+  Time,
+} from '../components/ui';
 import { useAction, usePagedList } from '../hooks';
 import { Link, navigate, useTitle } from '../router';
 import type { Domain } from '../types';
@@ -15,35 +24,23 @@ export function DomainsPage() {
       <AddDomain />
       <ErrorNotice error={domains.error} />
       {domains.items.length > 0 && (
-        <div className="table-wrap card">
-          <table className="table">
-            <caption className="visually-hidden">Sending domains</caption>
-            <thead>
-              <tr>
-                <th scope="col">Domain</th>
-                <th scope="col">Status</th>
-                <th scope="col">Added</th>
-              </tr>
-            </thead>
-            <tbody>
-              {domains.items.map((domain) => (
-                <tr key={domain.id}>
-                  <td data-label="Domain">
-                    <Link to={`/domains/${domain.id}`} className="strong-link">
-                      {domain.name}
-                    </Link>
-                  </td>
-                  <td data-label="Status">
-                    <Badge value={domain.status} />
-                  </td>
-                  <td data-label="Added">
-                    <Time value={domain.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Sending domains" columns={['Domain', 'Status', 'Added']}>
+          {domains.items.map((domain) => (
+            <tr key={domain.id}>
+              <td data-label="Domain">
+                <Link to={`/domains/${domain.id}`} className="strong-link">
+                  {domain.name}
+                </Link>
+              </td>
+              <td data-label="Status">
+                <Badge value={domain.status} />
+              </td>
+              <td data-label="Added">
+                <Time value={domain.created_at} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {!domains.loading && !domains.error && domains.items.length === 0 && (
         <EmptyState title="No domain yet: add one to start sending.">

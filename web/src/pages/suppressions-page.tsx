@@ -1,6 +1,15 @@
 import { type FormEvent, useState } from 'react';
 import { del, get, getAll, type Page, post } from '../api';
-import { Badge, EmptyState, ErrorNotice, Field, LoadMore, PageHeader, Time } from '../components/ui';
+import {
+  Badge,
+  DataTable,
+  EmptyState,
+  ErrorNotice,
+  Field,
+  LoadMore,
+  PageHeader,
+  Time,
+} from '../components/ui';
 import { useAction, usePagedList } from '../hooks';
 import { useTitle } from '../router';
 import type { MessageSummary, Suppression } from '../types';
@@ -34,33 +43,18 @@ export function SuppressionsPage() {
       )}
       <ErrorNotice error={list.error} />
       {list.items.length > 0 && (
-        <div className="table-wrap card">
-          <table className="table">
-            <caption className="visually-hidden">Suppressed addresses</caption>
-            <thead>
-              <tr>
-                <th scope="col">Address</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Since</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((suppression) => (
-                <SuppressionRow
-                  key={suppression.email}
-                  suppression={suppression}
-                  onRemoved={(text) => {
-                    setNotice(text);
-                    list.reload();
-                  }}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Suppressed addresses" columns={['Address', 'Reason', 'Since']} actions>
+          {list.items.map((suppression) => (
+            <SuppressionRow
+              key={suppression.email}
+              suppression={suppression}
+              onRemoved={(text) => {
+                setNotice(text);
+                list.reload();
+              }}
+            />
+          ))}
+        </DataTable>
       )}
       {!list.loading && !list.error && list.items.length === 0 && (
         <EmptyState title="No suppressed address.">

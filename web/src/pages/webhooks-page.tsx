@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { get, type Page, patch, post } from '../api';
 import {
   Badge,
+  DataTable,
   EmptyState,
   ErrorNotice,
   Field,
@@ -42,26 +43,11 @@ export function WebhooksPage() {
       )}
       <ErrorNotice error={list.error} />
       {list.items.length > 0 && (
-        <div className="table-wrap card">
-          <table className="table">
-            <caption className="visually-hidden">Webhook endpoints</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((webhook) => (
-                <WebhookRow key={webhook.id} webhook={webhook} onChange={list.reload} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Webhook endpoints" columns={['URL', 'Events', 'State']} actions>
+          {list.items.map((webhook) => (
+            <WebhookRow key={webhook.id} webhook={webhook} onChange={list.reload} />
+          ))}
+        </DataTable>
       )}
       {!list.loading && !list.error && list.items.length === 0 && (
         <EmptyState title="No webhook endpoint yet.">
