@@ -33,7 +33,24 @@ process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
  * HTTP role, the "Worker started" log line for a worker.
  */
 export async function startAppProcess(env: Record<string, string>, timeoutMs = 20000): Promise<AppProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnAppProcess(env, await freePort(), timeoutMs);
+    } catch (error) {
+      // The port freePort found can be taken by another process (an outgoing
+      // connection of a parallel test) before the app binds it: pick another.
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function spawnAppProcess(
+  env: Record<string, string>,
+  port: number,
+  timeoutMs: number,
+): Promise<AppProcess> {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,8 +71,11 @@ export async function startAppProcess(env: Record<string, string>, timeoutMs = 2
   const isWorker = env.APP_ROLE === 'worker';
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exitCode !== undefined)
-      throw new Error(`app process exited early (${exitCode}):\n${output.slice(-3000)}`);
+    if (exitCode !== undefined) {
+      const message = `app process exited early (${exitCode}):\n${output.slice(-3000)}`;
+      const portTaken = output.includes(`EADDRINUSE: address already in use :::${port}`);
+      throw portTaken ? new PortTakenError(message) : new Error(message);
+    }
     const ready = isWorker
       ? output.includes('Worker started')
       : await fetch(`http://127.0.0.1:${port}/health`)
