@@ -50,7 +50,7 @@ describe('delivery', () => {
     ...extra,
   });
 
-  it('delivers the example send as 4 SMTP transactions, exactly as asked, DKIM-signed', async () => {
+  it('delivers the example send as 4 SMTP transactions, exactly as asked, DKIM-signed once for all 4', async () => {
     const res = await ws.api('post', '/v1/emails').send(exampleEmail(sender.email)).expect(202);
     const accepted: { uuid: string; recipient: string }[] = res.body.data.messages;
     await smtp.waitFor(4);
@@ -101,6 +101,12 @@ describe('delivery', () => {
       expect(auth.dkim.results[0].status.result).toBe('pass');
       expect(auth.dkim.results[0].signingDomain).toBe(sender.domain);
     }
+    // The copies of one request are composed and signed once: they differ only in their Message-ID.
+    const signatures = smtp.messages.map(
+      ({ raw }) => raw.toString('latin1').match(/^DKIM-Signature:.*(\r\n[ \t].*)*/m)?.[0],
+    );
+    expect(signatures[0]).toMatch(/ b=[A-Za-z0-9+/]/);
+    expect(new Set(signatures).size).toBe(1);
 
     for (const final of finals) {
       expect(final.status).toBe('sent');

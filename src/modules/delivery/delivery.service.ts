@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { TtlCache } from '@app/common';
+import { SharedLoads } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
@@ -14,7 +14,7 @@ import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
-import { composeMime, MimeAttachment } from './mime-composer';
+import { composeMime, Composition, copyOf, DkimKey, MimeAttachment } from './mime-composer';
 import { composeRaw } from './raw-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
@@ -34,6 +34,16 @@ const SEND_TIMEOUT_MS = 5 * 60_000;
 const ATTACHMENT_CACHE_MS = 60_000;
 const ATTACHMENT_CACHE_REQUESTS = 8;
 
+/**
+ * A request's composition (its signed bytes) is made once for all its
+ * recipients: kept this long, for at most COMPOSITION_CACHE_REQUESTS
+ * requests, and only when it is at most COMPOSITION_CACHE_MAX_BYTES (a larger
+ * one is shared only by the copies that are composed while it is made).
+ */
+const COMPOSITION_CACHE_MS = 60_000;
+const COMPOSITION_CACHE_REQUESTS = 128;
+const COMPOSITION_CACHE_MAX_BYTES = 256 * 1024;
+
 /** Outcomes after which a message cannot be delivered again (its request's bytes may go). */
 const SETTLED_OUTCOMES: readonly DeliveryOutcome[] = ['sent', 'bounced', 'complained'];
 
@@ -48,10 +58,16 @@ const SETTLED_OUTCOMES: readonly DeliveryOutcome[] = ['sent', 'bounced', 'compla
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
-  /** By request id; the promise, so messages of one request delivered at once share one read. */
-  private readonly attachmentCache = new TtlCache<string, Promise<MimeAttachment[]>>(
+  /** By request id, so messages of one request delivered at once share one read. */
+  private readonly attachmentReads = new SharedLoads<string, MimeAttachment[]>(
     ATTACHMENT_CACHE_MS,
     ATTACHMENT_CACHE_REQUESTS,
+  );
+  /** By request, sender and signing key: what makes the bytes its copies share. */
+  private readonly compositions = new SharedLoads<string, Composition>(
+    COMPOSITION_CACHE_MS,
+    COMPOSITION_CACHE_REQUESTS,
+    (composition) => composition.bytes.length <= COMPOSITION_CACHE_MAX_BYTES,
   );
 
   constructor(
@@ -205,50 +221,37 @@ export class DeliveryService {
 
   private async compose(message: DeliverableMessage, sender: SenderAddress): Promise<OutboundMail> {
     const envelope = { from: envelopeSender(message, sender, this.config.bounce), to: message.recipient };
-    const messageId = `<${message.messageId}@${sender.domainName}>`;
-    const signingKey = this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    const key = await this.domains.getSigningKey(message.workspaceId, sender.domainId);
+    const shared = [message.requestId, sender.email, sender.name, key?.domainName, key?.selector].join('\n');
+    const composition = await this.compositions.get(shared, () => this.composeRequest(message, sender, key));
+    return { envelope, raw: copyOf(composition, `<${message.messageId}@${sender.domainName}>`) };
+  }
+
+  /** The bytes every copy of the message's request shares, sent from `sender` and signed with `key`. */
+  private async composeRequest(
+    message: DeliverableMessage,
+    sender: SenderAddress,
+    key: DkimKey | null,
+  ): Promise<Composition> {
+    const from = { name: sender.name, address: sender.email };
     if (message.source === 'smtp') {
-      const [key, content] = await Promise.all([signingKey, this.messages.rawContent(message.messageId)]);
+      const content = await this.messages.rawContent(message.messageId);
       if (!content) throw new Error('its raw content is missing');
-      const from = { name: sender.name, address: sender.email };
-      return { envelope, raw: await composeRaw(content, { from, messageId, date: new Date() }, key) };
+      return composeRaw(content, { from, date: new Date() }, key);
     }
-    const [key, attachments] = await Promise.all([
-      signingKey,
-      message.attachmentCount > 0 ? this.attachmentsOf(message.requestId) : undefined,
-    ]);
-    const raw = await composeMime(
-      {
-        from: { name: sender.name, address: sender.email },
-        to: message.toRecipients,
-        replyTo: message.replyTo,
-        subject: message.subject,
-        html: message.html,
-        text: message.text,
-        messageId,
-        headers: message.headers,
-        attachments,
-      },
-      key,
-    );
-    return { envelope, raw };
+    const attachments = message.attachmentCount > 0 ? await this.attachmentsOf(message.requestId) : undefined;
+    const { toRecipients: to, replyTo, subject, html, text, headers } = message;
+    return composeMime({ from, to, replyTo, subject, html, text, headers, attachments }, key);
   }
 
   private attachmentsOf(requestId: string): Promise<MimeAttachment[]> {
-    const cached = this.attachmentCache.get(requestId);
-    if (cached) return cached;
-    const read = this.attachments.contentOf(requestId).then((stored) =>
-      stored.map(({ filename, contentType, contentId, content }) => ({
+    return this.attachmentReads.get(requestId, async () =>
+      (await this.attachments.contentOf(requestId)).map(({ filename, contentType, contentId, content }) => ({
         filename,
         contentType,
         content,
         ...(contentId ? { contentId } : {}),
       })),
     );
-    this.attachmentCache.set(requestId, read);
-    read.catch(() => {
-      if (this.attachmentCache.get(requestId) === read) this.attachmentCache.delete(requestId);
-    });
-    return read;
   }
 }

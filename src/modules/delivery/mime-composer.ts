@@ -1,5 +1,6 @@
 import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import type { KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /** A file carried by a message; one with `contentId` is inline, referenced from the HTML as `cid:<contentId>`. */
@@ -10,7 +11,10 @@ export interface MimeAttachment {
   contentId?: string;
 }
 
-/** Everything the headers and body of one message are made of (SPEC §8). */
+/**
+ * Everything the headers and body of a request's messages are made of (SPEC
+ * §8), but their Message-ID: the copies of one request share all of it.
+ */
 export interface MimeFields {
   from: { name: string | null; address: string };
   /** The To header: the request's `to` recipients (empty: undisclosed-recipients). */
@@ -19,7 +23,6 @@ export interface MimeFields {
   subject: string;
   html: string | null;
   text: string | null;
-  messageId: string;
   headers: Record<string, string>;
   attachments?: MimeAttachment[];
 }
@@ -28,9 +31,34 @@ export interface MimeFields {
 export interface DkimKey {
   domainName: string;
   selector: string;
-  /** PEM. */
-  privateKey: string;
+  privateKey: KeyObject;
 }
+
+/**
+ * What every copy of a request shares: its bytes, composed and signed once.
+ * Message-ID, the one header each copy has of its own, is not among them and
+ * not signed (RFC 6376 §5.4.1 does not list it among the fields to sign), so
+ * one RSA signature and one composition serve every recipient of a request.
+ */
+export interface Composition {
+  bytes: Buffer;
+  /** Whether each copy gets its own Message-ID (false: the bytes carry the client's, shared by all copies). */
+  addsMessageId: boolean;
+}
+
+/** The bytes of one copy: the composition with the copy's Message-ID on top when it takes one. */
+export function copyOf(composition: Composition, messageId: string): Buffer {
+  if (!composition.addsMessageId) return composition.bytes;
+  return Buffer.concat([Buffer.from(`Message-ID: ${messageId}\r\n`), composition.bytes]);
+}
+
+/**
+ * nodemailer always writes a Message-ID; the composer names this one and
+ * takes its line out again, so the composition has none of its own.
+ */
+const PLACEHOLDER_ID = '<composition@leadpush.invalid>';
+const PLACEHOLDER_LINE = Buffer.from(`Message-ID: ${PLACEHOLDER_ID}\r\n`);
+const CRLF = Buffer.from('\r\n');
 
 /**
  * The To header of a message with no visible recipients. nodemailer would
@@ -39,12 +67,12 @@ export interface DkimKey {
 const UNDISCLOSED_TO = Buffer.from('To: undisclosed-recipients:;\r\n');
 
 /**
- * Builds the MIME bytes of a message and signs them with `dkim`, so a
- * transport only hands bytes over. Attachments become `multipart/mixed`
- * parts, inline ones (with a Content-ID) `multipart/related` parts beside the
- * HTML, each with its filename and content type.
+ * Builds the MIME bytes of a request's messages and signs them with `dkim`,
+ * so a transport only hands bytes over (see Composition). Attachments become
+ * `multipart/mixed` parts, inline ones (with a Content-ID) `multipart/related`
+ * parts beside the HTML, each with its filename and content type.
  */
-export async function composeMime(fields: MimeFields, dkim: DkimKey | null): Promise<Buffer> {
+export async function composeMime(fields: MimeFields, dkim: DkimKey | null): Promise<Composition> {
   const built = await new MailComposer({
     from: fields.from.name ? { name: fields.from.name, address: fields.from.address } : fields.from.address,
     to: fields.to.length > 0 ? fields.to : undefined,
@@ -52,7 +80,7 @@ export async function composeMime(fields: MimeFields, dkim: DkimKey | null): Pro
     subject: fields.subject,
     html: fields.html ?? undefined,
     text: fields.text ?? undefined,
-    messageId: fields.messageId,
+    messageId: PLACEHOLDER_ID,
     headers: fields.headers,
     attachments: (fields.attachments ?? []).map((a) => ({
       filename: a.filename,
@@ -65,7 +93,21 @@ export async function composeMime(fields: MimeFields, dkim: DkimKey | null): Pro
   })
     .compile()
     .build();
-  return signMime(fields.to.length > 0 ? built : Buffer.concat([UNDISCLOSED_TO, built]), dkim);
+  const withoutId = withoutPlaceholderId(built);
+  const bytes = await signMime(
+    fields.to.length > 0 ? withoutId : Buffer.concat([UNDISCLOSED_TO, withoutId]),
+    dkim,
+  );
+  return { bytes, addsMessageId: true };
+}
+
+/** The built message without the placeholder's header line, a line of its own in the top-level header block. */
+function withoutPlaceholderId(built: Buffer): Buffer {
+  const headerLines = built.subarray(0, built.indexOf('\r\n\r\n') + CRLF.length);
+  // Searched for after a line break, in the header block with one put in front: the offset found is the line's own.
+  const at = Buffer.concat([CRLF, headerLines]).indexOf(Buffer.concat([CRLF, PLACEHOLDER_LINE]));
+  if (at < 0) throw new Error('the composed message has no placeholder Message-ID line');
+  return Buffer.concat([built.subarray(0, at), built.subarray(at + PLACEHOLDER_LINE.length)]);
 }
 
 /** A message's bytes signed with `dkim` (the DKIM-Signature header added on top); as they are without a key. */

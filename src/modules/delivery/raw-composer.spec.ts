@@ -1,12 +1,16 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { authenticate } from 'mailauth';
+import { copyOf } from './mime-composer';
 import { composeRaw, RawRewrite } from './raw-composer';
 
 const rewrite: RawRewrite = {
   from: { name: 'Shop', address: 'sender@example.test' },
-  messageId: '<uuid-1@example.test>',
   date: new Date('2026-12-01T10:00:00Z'),
 };
+
+/** One copy of the raw message, as the delivery of message `uuid-1` sends it. */
+const composeCopy = async (...args: Parameters<typeof composeRaw>) =>
+  copyOf(await composeRaw(...args), '<uuid-1@example.test>');
 
 const head = (raw: Buffer) => raw.subarray(0, raw.indexOf('\r\n\r\n')).toString('utf8').split('\r\n');
 const body = (raw: Buffer) => raw.subarray(raw.indexOf('\r\n\r\n') + 4);
@@ -33,7 +37,7 @@ describe('composeRaw (SPEC §11)', () => {
   );
 
   it('removes Bcc, X-Leadpush-*, Return-Path and DKIM-Signature, and keeps every other line and the body byte for byte', async () => {
-    const copy = await composeRaw(client, rewrite, null);
+    const copy = await composeCopy(client, rewrite, null);
     expect(head(copy)).toEqual([
       'From: Sender <SENDER@example.test>',
       'To: a@example.test,',
@@ -46,27 +50,32 @@ describe('composeRaw (SPEC §11)', () => {
     expect(body(copy).equals(body(client))).toBe(true);
   });
 
+  it("gives the copies of a message that has its own Message-ID the client's, and nothing of their own", async () => {
+    const composition = await composeRaw(client, rewrite, null);
+    expect(composition.addsMessageId).toBe(false);
+    expect(copyOf(composition, '<uuid-2@example.test>')).toBe(composition.bytes);
+  });
+
   it('replaces From with the actual sender when it is another address, and adds a missing Date and Message-ID', async () => {
     const bare = Buffer.from('From: someone@example.test\r\nSubject: s\r\n\r\nhi\r\n');
-    const copy = await composeRaw(
+    const copy = await composeCopy(
       bare,
       { ...rewrite, from: { name: 'Route Désk', address: 'route@example.test' } },
       null,
     );
     const lines = head(copy);
-    expect(lines[0]).toMatch(/^From: =\?UTF-8\?.+\?= <route@example\.test>$/);
+    expect(lines[0]).toBe('Message-ID: <uuid-1@example.test>');
+    expect(lines[1]).toMatch(/^From: =\?UTF-8\?.+\?= <route@example\.test>$/);
     expect(lines).toContain('Date: Tue, 01 Dec 2026 10:00:00 +0000');
-    expect(lines).toContain('Message-ID: <uuid-1@example.test>');
     expect(body(copy).toString()).toBe('hi\r\n');
   });
 
   it('signs the copy with the given key', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const copy = await composeRaw(client, rewrite, {
+    const copy = await composeCopy(client, rewrite, {
       domainName: 'example.test',
       selector: 'lp',
-      privateKey: pem,
+      privateKey,
     });
     expect(head(copy)[0]).toMatch(/^DKIM-Signature: .*d=example\.test/);
     const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
