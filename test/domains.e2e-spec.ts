@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { openSecret } from '@app/common';
+import { Sql } from '../src/database/sql';
 import { AddressesService } from '../src/modules/addresses/addresses.service';
 import { DomainsService } from '../src/modules/addresses/domains.service';
 import { ADMIN_TOKEN, createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
@@ -450,6 +451,44 @@ describe('domains and sender addresses', () => {
   });
 
   describe('services for the sending path', () => {
+    it('answers concurrent findSendable calls with one statement, each in its own workspace', async () => {
+      const addresses = t.app.get(AddressesService);
+      const a = await createWorkspace(t);
+      const b = await createWorkspace(t);
+      const domain = await addDomain(a);
+      await a
+        .api('post', '/v1/addresses')
+        .send({ email: `one@${domain.name}` })
+        .expect(201);
+      await a
+        .api('post', '/v1/addresses')
+        .send({ email: `two@${domain.name}`, name: 'Two' })
+        .expect(201);
+      publish(dns, domain);
+      await a.api('post', `/v1/domains/${domain.id}/verify`).expect(200);
+
+      const statements = jest.spyOn(t.app.get(Sql), 'rows');
+      try {
+        const found = await Promise.all([
+          addresses.findSendable(a.workspaceId, `one@${domain.name}`),
+          addresses.findSendable(b.workspaceId, `one@${domain.name}`),
+          addresses.findSendable(a.workspaceId, `TWO@${domain.name}`),
+          addresses.findSendable(a.workspaceId, `three@${domain.name}`),
+          addresses.findSendable(a.workspaceId, `one@${domain.name}`),
+        ]);
+        expect(found.map((sender) => sender && [sender.email, sender.name])).toEqual([
+          [`one@${domain.name}`, null],
+          null,
+          [`two@${domain.name}`, 'Two'],
+          null,
+          [`one@${domain.name}`, null],
+        ]);
+        expect(statements).toHaveBeenCalledTimes(1);
+      } finally {
+        statements.mockRestore();
+      }
+    });
+
     it('findSendable and getSigningKey answer only for verified domains of the workspace', async () => {
       const addresses = t.app.get(AddressesService);
       const domains = t.app.get(DomainsService);

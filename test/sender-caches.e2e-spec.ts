@@ -51,7 +51,7 @@ describe('sender and signing key caches', () => {
     const key = await domains.getSigningKey(ws.workspaceId, id);
     expect(key).toMatchObject({
       domainName: 'keys.developer.test',
-      privateKey: expect.stringContaining('PRIVATE KEY'),
+      privateKey: expect.objectContaining({ type: 'private', asymmetricKeyType: 'rsa' }),
     });
 
     await t.db.query(`UPDATE domains SET dkim_selector = 'changed' WHERE id = $1`, [id]);

@@ -1,3 +1,5 @@
+import { Sql } from '../src/database/sql';
+import { SuppressionsService } from '../src/modules/suppressions/suppressions.service';
 import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
 
 describe('suppressions under concurrent writes', () => {
@@ -35,5 +37,26 @@ describe('suppressions under concurrent writes', () => {
     const first = await ws.api('post', '/v1/suppressions').send({ email: 'kept@example.test' }).expect(201);
     const again = await ws.api('post', '/v1/suppressions').send({ email: 'KEPT@example.test' }).expect(200);
     expect(again.body.data).toEqual(first.body.data);
+  });
+
+  it('answers concurrent checks with one statement, each for its own workspace', async () => {
+    const other = await createWorkspace(t);
+    await ws.api('post', '/v1/suppressions').send({ email: 'listed@example.test' }).expect(201);
+    await other.api('post', '/v1/suppressions').send({ email: 'elsewhere@example.test' }).expect(201);
+    const suppressions = t.app.get(SuppressionsService);
+    const statements = jest.spyOn(t.app.get(Sql), 'rows');
+    try {
+      const answers = await Promise.all([
+        suppressions.isSuppressed(ws.workspaceId, 'listed@example.test'),
+        suppressions.isSuppressed(other.workspaceId, 'listed@example.test'),
+        suppressions.isSuppressed(ws.workspaceId, 'elsewhere@example.test'),
+        suppressions.isSuppressed(other.workspaceId, 'elsewhere@example.test'),
+        suppressions.isSuppressed(ws.workspaceId, 'unlisted@example.test'),
+      ]);
+      expect(answers).toEqual([true, false, false, true, false]);
+      expect(statements).toHaveBeenCalledTimes(1);
+    } finally {
+      statements.mockRestore();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
+  GroupCommit,
   ConflictError,
   decodeCursor,
   isUuid,
@@ -24,6 +25,9 @@ import type { SenderAddress } from './sender-address';
 type AddressRow = Pick<Address, 'id' | 'email' | 'name' | 'domainId' | 'createdAt'> & { sendable: boolean };
 
 /** An address with `sendable` read from its domain: never stored, so verifying a domain needs no update here. */
+/** Most lookups one statement answers, and most such statements at a time. */
+const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 2 };
+
 const SELECT_ADDRESS = `
   SELECT a.id, a.email, a.name, a.domain_id AS "domainId", a.created_at AS "createdAt",
          d.verified_at IS NOT NULL AS sendable
@@ -65,6 +69,7 @@ const toSender = (row: SendableRow): SenderAddress => ({
 @Injectable()
 export class AddressesService {
   private readonly sendable: TtlCache<string, SenderAddress>;
+  private readonly lookups: GroupCommit<{ workspaceId: string; email: string }, SenderAddress | null>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -72,6 +77,8 @@ export class AddressesService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.sendable = new TtlCache(config.authCacheTtlMs);
+    // A failed lookup is never one item's fault: the whole batch fails, as one statement would.
+    this.lookups = new GroupCommit((items) => this.lookUp(items), { ...LOOKUP_BATCH, isolate: () => false });
   }
 
   async create(workspaceId: string, dto: CreateAddressDto): Promise<AddressDto> {
@@ -164,14 +171,25 @@ export class AddressesService {
     return new Map(rows.map((row) => [row.id, toSender(row)]));
   }
 
-  /** The workspace's address `email` (compared lower-cased) when its domain is verified; null otherwise. */
-  async findSendable(workspaceId: string, email: string): Promise<SenderAddress | null> {
-    const row = await this.sql.one<SendableRow>(
-      `SELECT a.id, a.email, a.name, a.domain_id, d.name AS domain_name
-         FROM addresses a JOIN domains d ON d.id = a.domain_id
-        WHERE a.workspace_id = $1 AND a.email = $2 AND d.verified_at IS NOT NULL`,
-      [workspaceId, normalizeEmail(email)],
+  /**
+   * The workspace's address `email` (compared lower-cased) when its domain is
+   * verified; null otherwise. Concurrent calls (one per message a worker
+   * delivers) are answered by one statement.
+   */
+  findSendable(workspaceId: string, email: string): Promise<SenderAddress | null> {
+    return this.lookups.submit({ workspaceId, email: normalizeEmail(email) });
+  }
+
+  private async lookUp(items: { workspaceId: string; email: string }[]): Promise<(SenderAddress | null)[]> {
+    const rows = await this.sql.rows<SendableRow & { i: string }>(
+      `SELECT r.i, a.id, a.email, a.name, a.domain_id, d.name AS domain_name
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(workspace_id, email, i)
+         JOIN addresses a ON a.workspace_id = r.workspace_id AND a.email = r.email
+         JOIN domains d ON d.id = a.domain_id AND d.verified_at IS NOT NULL`,
+      [items.map((item) => item.workspaceId), items.map((item) => item.email)],
+      'find-sendable',
     );
-    return row ? toSender(row) : null;
+    const found = new Map(rows.map((row) => [Number(row.i) - 1, toSender(row)]));
+    return items.map((_, i) => found.get(i) ?? null);
   }
 }

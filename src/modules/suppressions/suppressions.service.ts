@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   decodeCursor,
+  GroupCommit,
   MAX_EMAIL_LENGTH,
   normalizeEmail,
   NotFoundError,
@@ -25,10 +26,24 @@ const toDto = (row: SuppressionRow): SuppressionDto => ({
   created_at: row.created_at,
 });
 
+/** Most lookups one statement answers, and most such statements at a time. */
+const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 2 };
+
+interface Lookup {
+  workspaceId: string;
+  email: string;
+}
+
 /** A workspace's suppression list (the `suppressions` table): recipients delivery must skip. */
 @Injectable()
 export class SuppressionsService {
-  constructor(private readonly sql: Sql) {}
+  /** Concurrent checks (one per message a worker delivers) answered by one statement. */
+  private readonly lookups: GroupCommit<Lookup, boolean>;
+
+  constructor(private readonly sql: Sql) {
+    // A failed lookup is never one item's fault: the whole batch fails, as one statement would.
+    this.lookups = new GroupCommit((items) => this.lookUp(items), { ...LOOKUP_BATCH, isolate: () => false });
+  }
 
   /**
    * Adds an address; answers whether it was new (an existing entry keeps its
@@ -52,13 +67,19 @@ export class SuppressionsService {
   }
 
   /** Whether `email` (already normalized) is on the workspace's list. */
-  async isSuppressed(workspaceId: string, email: string): Promise<boolean> {
-    const row = await this.sql.one(
-      `SELECT 1 FROM suppressions WHERE workspace_id = $1 AND email = $2`,
-      [workspaceId, email],
-      'is-suppressed',
+  isSuppressed(workspaceId: string, email: string): Promise<boolean> {
+    return this.lookups.submit({ workspaceId, email });
+  }
+
+  private async lookUp(items: Lookup[]): Promise<boolean[]> {
+    const rows = await this.sql.rows<{ i: string }>(
+      `SELECT r.i FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(workspace_id, email, i)
+        WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = r.workspace_id AND s.email = r.email)`,
+      [items.map((item) => item.workspaceId), items.map((item) => item.email)],
+      'are-suppressed',
     );
-    return row !== null;
+    const found = new Set(rows.map((row) => Number(row.i) - 1));
+    return items.map((_, i) => found.has(i));
   }
 
   async remove(workspaceId: string, email: string): Promise<void> {
