@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Sql, SqlRunner } from '../../database/sql';
 import { SuppressionReason, SuppressionsService } from '../suppressions/suppressions.service';
+import { LifecycleWrites, Moved, toEvent } from './lifecycle-writes';
 import { MessageEventFeed } from './message-event-feed';
 import type { MessageContent } from './messages.repository';
 import {
@@ -53,78 +54,10 @@ interface Target {
   workspaceId?: string;
 }
 
-interface Moved {
-  event: MessageEvent;
-  workspaceId: string;
-  recipient: string;
-}
+/** The transitions that enter a status (all but `recordDelay`). */
+type MoveName = Exclude<TransitionName, 'recordDelay'>;
 
 const sources = (name: TransitionName): readonly MessageStatus[] => TRANSITIONS[name].from;
-
-/**
- * One statement for every transition that enters a status: the UPDATE is
- * guarded by the transition's source statuses (and, when given, the attempt
- * and the workspace), and the event is inserted in the same statement, so the
- * status and the event log never disagree.
- */
-const MOVE = `
-  WITH moved AS (
-    UPDATE messages
-       SET status = $2, updated_at = now(), lease_until = NULL, next_attempt_at = $6,
-           attempts = CASE WHEN $7 THEN 0 ELSE attempts END
-     WHERE id = $1 AND status = ANY($3::varchar[])
-       AND ($4::int IS NULL OR attempts = $4) AND ($5::uuid IS NULL OR workspace_id = $5)
-    RETURNING id, workspace_id, recipient
-  ), ev AS (
-    INSERT INTO message_events (message_id, workspace_id, type, detail) SELECT id, workspace_id, $2, $8 FROM moved
-    RETURNING message_id, type, at, detail
-  )
-  SELECT ev.type, ev.at, ev.detail, moved.workspace_id, moved.recipient
-    FROM ev JOIN moved ON moved.id = ev.message_id`;
-
-/**
- * Takes a message for an attempt (SPEC §8): pending, deferred and due, or
- * sending with an expired lease (its worker died; the event says `recovered`,
- * since the earlier attempt may have reached the server). A lease that expired
- * on the `maxAttempts`-th attempt ends the message `failed` instead.
- */
-const CLAIM = `
-  WITH prev AS (
-    SELECT id, status FROM messages WHERE id = $1 FOR UPDATE
-  ), abandoned AS (
-    UPDATE messages m SET status = 'failed', updated_at = now(), lease_until = NULL
-      FROM prev
-     WHERE m.id = prev.id AND m.status = ANY($5::varchar[])
-       AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= $3
-    RETURNING m.id, m.workspace_id, m.attempts
-  ), claimed AS (
-    UPDATE messages m
-       SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
-           lease_until = now() + $2 * interval '1 millisecond', next_attempt_at = NULL
-      FROM prev
-     WHERE m.id = prev.id AND m.status = ANY($4::varchar[])
-       AND (m.status <> 'deferred' OR m.next_attempt_at <= now() + interval '1 second')
-       AND (m.status <> 'sending' OR (m.lease_until < now() AND m.attempts < $3))
-    RETURNING m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
-              prev.status = 'sending' AS recovered
-  ), ev AS (
-    INSERT INTO message_events (message_id, workspace_id, type, detail)
-    SELECT id, workspace_id, 'sending',
-           CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
-                ELSE jsonb_build_object('attempt', attempts) END
-      FROM claimed
-    UNION ALL
-    SELECT id, workspace_id, 'failed',
-           jsonb_build_object('attempt', attempts,
-                              'reason', 'the last attempt was cut short (its worker stopped) and none is left')
-      FROM abandoned
-    RETURNING type, at, detail
-  )
-  SELECT (SELECT row_to_json(ev) FROM ev) AS event, EXISTS (SELECT 1 FROM abandoned) AS abandoned,
-         c.*, r.test, r.source, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers,
-         r.attachment_count
-    FROM (SELECT 1) one
-    LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON true`;
 
 /** One releaser at a time across every process on the database (a transaction-scoped advisory lock). */
 const RELEASE_LOCK = 'leadpush.delivery.release';
@@ -179,58 +112,36 @@ const NOTE = `
  * wrote, or null when the message was not in a source status (or no longer
  * this attempt's). `message_events` is the one record of what happened; each
  * event written is also told to the MessageEventFeed (see `written`).
+ * Claims, lease renewals and transitions made outside a caller's transaction
+ * are written together with those of concurrent callers (LifecycleWrites).
  */
 @Injectable()
 export class MessageLifecycle {
+  private readonly writes: LifecycleWrites;
+
   constructor(
     private readonly sql: Sql,
     private readonly suppressions: SuppressionsService,
     private readonly feed: MessageEventFeed,
-  ) {}
+  ) {
+    this.writes = new LifecycleWrites(sql);
+  }
 
-  /** Takes a message for its next attempt (see CLAIM); null when nobody may take it now. */
+  /**
+   * Takes a message for its next attempt: pending, deferred and due, or
+   * sending with an expired lease (`recovered`); a lease that expired on the
+   * `maxAttempts`-th attempt ends it `failed` instead (`abandoned`). Null
+   * when nobody may take it now.
+   */
   async claim(messageId: string, leaseMs: number, maxAttempts: number): Promise<Claim | null> {
-    const row = await this.sql.one<Record<string, unknown>>(
-      CLAIM,
-      [messageId, leaseMs, maxAttempts, sources('claim'), sources('fail')],
-      'lifecycle-claim',
-    );
-    if (!row?.event) return null;
-    const event = this.written(toEvent(row.event as Record<string, unknown>));
-    if (row.abandoned) return { kind: 'abandoned', event };
-    return {
-      kind: 'claimed',
-      event,
-      message: {
-        messageId: row.id as string,
-        attempt: row.attempts as number,
-        workspaceId: row.workspace_id as string,
-        requestId: row.request_id as string,
-        attachmentCount: row.attachment_count as number,
-        recipient: row.recipient as string,
-        type: row.type as RecipientType,
-        fromEmail: row.from_email as string,
-        test: row.test as boolean,
-        source: row.source as 'api' | 'smtp',
-        subject: row.subject as string,
-        html: row.html as string | null,
-        text: row.text as string | null,
-        replyTo: row.reply_to as string | null,
-        toRecipients: row.to_recipients as string[],
-        headers: row.headers as Record<string, string>,
-      },
-    };
+    const claim = await this.writes.claim({ messageId, leaseMs, maxAttempts });
+    if (claim) this.written(claim.event);
+    return claim;
   }
 
   /** Extends an attempt's lease; answers false when the message is no longer that attempt's. */
-  async renewLease({ messageId, attempt }: Attempt, leaseMs: number): Promise<boolean> {
-    const row = await this.sql.one(
-      `UPDATE messages SET lease_until = now() + $3 * interval '1 millisecond'
-        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING id`,
-      [messageId, attempt, leaseMs],
-      'lifecycle-renew-lease',
-    );
-    return row !== null;
+  renewLease({ messageId, attempt }: Attempt, leaseMs: number): Promise<boolean> {
+    return this.writes.renew({ messageId, attempt, leaseMs });
   }
 
   markSent(attempt: Attempt, detail: Record<string, unknown>): Promise<MessageEvent | null> {
@@ -375,7 +286,7 @@ export class MessageLifecycle {
   }
 
   private async enter(
-    name: TransitionName,
+    name: MoveName,
     target: Target,
     detail: Record<string, unknown>,
     options: { nextAttemptAt?: Date; restart?: boolean } = {},
@@ -407,40 +318,24 @@ export class MessageLifecycle {
     return event;
   }
 
-  private async move(
-    name: TransitionName,
+  /** In the caller's transaction when given `db`; else written with the concurrent moves of other callers. */
+  private move(
+    name: MoveName,
     { messageId, attempt, workspaceId }: Target,
     detail: Record<string, unknown>,
     { nextAttemptAt, restart = false }: { nextAttemptAt?: Date; restart?: boolean },
-    db: SqlRunner = this.sql,
+    db?: SqlRunner,
   ): Promise<Moved | null> {
-    const row = await db.one<Record<string, unknown>>(
-      MOVE,
-      [
-        messageId,
-        TRANSITIONS[name].to,
-        sources(name),
-        attempt ?? null,
-        workspaceId ?? null,
-        nextAttemptAt ?? null,
-        restart,
-        JSON.stringify(detail),
-      ],
-      'lifecycle-move',
-    );
-    if (!row) return null;
-    return {
-      event: toEvent(row),
-      workspaceId: row.workspace_id as string,
-      recipient: row.recipient as string,
+    const move = {
+      messageId,
+      to: TRANSITIONS[name].to,
+      from: sources(name),
+      attempt: attempt ?? null,
+      workspaceId: workspaceId ?? null,
+      nextAttemptAt: nextAttemptAt ?? null,
+      restart,
+      detail,
     };
+    return this.writes.move(move, db);
   }
-}
-
-function toEvent(row: Record<string, unknown>): MessageEvent {
-  return {
-    type: row.type as MessageEventType,
-    at: new Date(row.at as string | Date),
-    detail: row.detail as Record<string, unknown>,
-  };
 }

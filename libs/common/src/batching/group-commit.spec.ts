@@ -103,6 +103,23 @@ describe('GroupCommit', () => {
     expect(flushes).toEqual([[4, 5], [3], [20], [1]]);
   });
 
+  it('writes the items of one key one at a time, in order, even with flushes running at once', async () => {
+    const flushes: string[][] = [];
+    const commit = new GroupCommit(
+      async (items: string[]) => {
+        flushes.push(items);
+        await tick();
+        return items;
+      },
+      { maxBatch: 100, maxConcurrent: 2, key: (item: string) => item[0] },
+    );
+    const results = await Promise.all(
+      ['a1', 'b1', 'a2', 'c1', 'a3', 'b2'].map((item) => commit.submit(item)),
+    );
+    expect(results).toEqual(['a1', 'b1', 'a2', 'c1', 'a3', 'b2']);
+    expect(flushes).toEqual([['a1', 'b1', 'c1'], ['a2', 'b2'], ['a3']]);
+  });
+
   /** A committer whose flushes wait for release(), with one flush at a time of one item. */
   function held(options: { maxWaiting?: number; maxWaitingSize?: number }) {
     let release!: () => void;

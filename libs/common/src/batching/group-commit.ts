@@ -20,6 +20,13 @@ export interface GroupCommitOptions<I> {
    * Default: every failure.
    */
   isolate?: (error: unknown) => boolean;
+  /**
+   * Items of one key are written one at a time, in order: an item waits
+   * while an earlier one of its key waits or is being written. For a
+   * statement that may touch each key (a row) once, so that each item's
+   * answer is its own.
+   */
+  key?: (item: I) => string;
 }
 
 interface Waiting<I, R> {
@@ -43,6 +50,8 @@ export class GroupCommit<I, R> {
   private waitingSize = 0;
   private running = 0;
   private scheduled = false;
+  /** The keys of the items being written. */
+  private readonly writing = new Set<string>();
 
   constructor(
     private readonly flush: (items: I[]) => Promise<R[]>,
@@ -71,25 +80,41 @@ export class GroupCommit<I, R> {
     setImmediate(() => {
       this.scheduled = false;
       while (this.running < this.options.maxConcurrent && this.waiting.length > 0) {
-        void this.run(this.take());
+        const batch = this.take();
+        if (batch.length === 0) return;
+        void this.run(batch);
       }
     });
   }
 
-  /** The next batch: up to maxBatch items and maxBatchSize in total, at least one item. */
+  /**
+   * The next batch: up to maxBatch items and maxBatchSize in total, at least
+   * one item unless every waiting item's key is being written or taken.
+   */
   private take(): Waiting<I, R>[] {
-    const { maxBatch, maxBatchSize = Infinity } = this.options;
-    let count = 0;
+    const { maxBatch, maxBatchSize = Infinity, key } = this.options;
+    const batch: Waiting<I, R>[] = [];
+    const left: Waiting<I, R>[] = [];
+    const keys = new Set<string>();
     let size = 0;
-    while (
-      count < this.waiting.length &&
-      count < maxBatch &&
-      (count === 0 || size + this.waiting[count].size <= maxBatchSize)
-    ) {
-      size += this.waiting[count++].size;
+    let next = 0;
+    for (; next < this.waiting.length && batch.length < maxBatch; next++) {
+      const w = this.waiting[next];
+      if (batch.length > 0 && size + w.size > maxBatchSize) break;
+      const k = key?.(w.item);
+      if (k !== undefined && (keys.has(k) || this.writing.has(k))) {
+        keys.add(k);
+        left.push(w);
+        continue;
+      }
+      if (k !== undefined) keys.add(k);
+      batch.push(w);
+      size += w.size;
     }
     this.waitingSize -= size;
-    return this.waiting.splice(0, count);
+    this.waiting.splice(0, next, ...left);
+    if (key) batch.forEach((w) => this.writing.add(key(w.item)));
+    return batch;
   }
 
   private async run(batch: Waiting<I, R>[]): Promise<void> {
@@ -97,6 +122,8 @@ export class GroupCommit<I, R> {
     try {
       await this.commit(batch);
     } finally {
+      const { key } = this.options;
+      if (key) batch.forEach((w) => this.writing.delete(key(w.item)));
       this.running--;
       this.schedule();
     }
