@@ -83,6 +83,8 @@ const settings = {
   strict: process.env.BENCH_STRICT === '1',
   // BENCH_METRICS=1: the app processes run with METRICS_TOKEN set (GET /metrics on, every request measured).
   metrics: process.env.BENCH_METRICS === '1',
+  // The app processes run with the node flags of `npm run start:prod` (as in production), or BENCH_NODE_ARGS.
+  nodeArgs: process.env.BENCH_NODE_ARGS !== undefined ? splitArgs(process.env.BENCH_NODE_ARGS) : startProdNodeArgs(),
 };
 if (cpuProf && !['1', 'api', 'worker', 'baseline', 'all'].includes(cpuProf)) {
   throw new Error(`BENCH_CPU_PROF must be 1, api, worker, baseline or all, got "${cpuProf}"`);
@@ -299,6 +301,20 @@ async function waitHealthy(proc, url, timeoutMs = 60_000) {
   }
 }
 
+function splitArgs(text) {
+  return text.split(/\s+/).filter(Boolean);
+}
+
+/** The node flags of package.json's `start:prod` (`node <flags> dist/src/main.js`), the production command. */
+function startProdNodeArgs() {
+  const command = require(path.join(ROOT, 'package.json')).scripts['start:prod'];
+  const words = splitArgs(command);
+  if (words[0] !== 'node' || words[words.length - 1] !== 'dist/src/main.js') {
+    throw new Error(`start:prod is not "node <flags> dist/src/main.js": ${command}`);
+  }
+  return words.slice(1, -1);
+}
+
 function profileArgs(enabled) {
   if (!enabled) return [];
   fs.mkdirSync(PROFILE_DIR, { recursive: true });
@@ -308,7 +324,8 @@ function profileArgs(enabled) {
 async function startApp(role, sinkUrl, { profile = false, extraEnv = {} } = {}) {
   const port = await freePort();
   const startedAt = Date.now();
-  const proc = startChild(`app (${role})`, [...profileArgs(profile), MAIN], appEnv(role, port, sinkUrl, extraEnv));
+  const args = [...settings.nodeArgs, ...profileArgs(profile), MAIN];
+  const proc = startChild(`app (${role})`, args, appEnv(role, port, sinkUrl, extraEnv));
   proc.url = `http://127.0.0.1:${port}`;
   proc.startedAt = startedAt;
   if (role !== 'worker') {
@@ -1202,6 +1219,7 @@ function printReport(results) {
   out.push(
     `${settings.connections} connections, ${settings.durationSec} s (+${settings.warmupSec} s warm-up), body: 4 recipients (3 to + 1 bcc); ` +
       'API phase runs APP_ROLE=api (no worker competing for CPU); RATE_LIMIT_RPS=0' +
+      `; app node flags: ${settings.nodeArgs.join(' ') || '(none)'}` +
       (settings.metrics
         ? `; METRICS_TOKEN set: the app counted ${results.phases.api?.metricsRequestsCounted ?? '?'} POST /v1/emails 202s`
         : '; METRICS_TOKEN unset') +
