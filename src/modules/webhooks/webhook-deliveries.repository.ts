@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { GroupCommit, isDataError } from '@app/common';
 import { Sql, SqlRunner } from '../../database/sql';
 import type { AttemptOutcome } from './dto/webhook.dto';
+import { CLAIM, SETTLE } from './webhook-attempt-statements';
 
 /** A delivery to create: one event for one endpoint, with the body every attempt posts. */
 export interface NewDelivery {
@@ -55,61 +57,29 @@ const STATUS_AFTER: Record<AttemptOutcome, string> = {
 /** How early a queued attempt may start before its due time (Redis and PostgreSQL clocks, timers). */
 const DUE_SLACK_MS = 200;
 
-/**
- * Takes a delivery for one attempt, as one conditional statement, so two
- * workers never make the same attempt: pending and due, or sending with an
- * expired lease (its worker died: that attempt is recorded as an interrupted
- * failure, and the attempt count goes on). A delivery whose endpoint is
- * disabled meanwhile is dropped (`disabled`) instead.
- */
-const CLAIM = `
-  WITH prev AS (
-    SELECT d.id, d.status, d.attempts, d.lease_until, d.next_attempt_at, d.endpoint_id, e.enabled
-      FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-     WHERE d.id = $1 AND d.status IN ('pending', 'sending')
-       FOR UPDATE OF d
-  ), cut AS (
-    INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, outcome, error)
-    SELECT id, endpoint_id, attempts, 'failure', 'interrupted: the worker stopped during the attempt'
-      FROM prev WHERE status = 'sending' AND lease_until < now()
-    ON CONFLICT (delivery_id, attempt) DO NOTHING
-    RETURNING delivery_id
-  ), claimed AS (
-    UPDATE webhook_deliveries d
-       SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $2 * interval '1 millisecond'
-      FROM prev
-     WHERE d.id = prev.id AND prev.enabled
-       AND ((prev.status = 'pending' AND prev.next_attempt_at <= now() + $3 * interval '1 millisecond')
-         OR (prev.status = 'sending' AND prev.lease_until < now()))
-    RETURNING d.id, d.event_id::text, d.attempts, d.payload, d.endpoint_id
-  ), dropped AS (
-    UPDATE webhook_deliveries d SET status = 'disabled', lease_until = NULL
-      FROM prev WHERE d.id = prev.id AND NOT prev.enabled
-  )
-  SELECT (SELECT count(*)::int FROM cut) AS interrupted, c.id, c.event_id, c.attempts, c.payload,
-         e.url, e.secret
-    FROM (SELECT 1) one
-    LEFT JOIN (claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id) ON true`;
+/** Most attempts one claim or settle statement takes, and most such statements at a time. */
+const ATTEMPT_BATCH = { maxBatch: 64, maxConcurrent: 2 };
 
-/**
- * Records how attempt `$2` ended, only while the delivery is still that
- * attempt's (a lease that expired under a live attempt lets the next claim
- * win); a `disabled` outcome disables the endpoint in the same statement.
- */
-const SETTLE = `
-  WITH done AS (
-    UPDATE webhook_deliveries
-       SET status = $3, lease_until = NULL, next_attempt_at = coalesce($8, next_attempt_at)
-     WHERE id = $1 AND status = 'sending' AND attempts = $2
-    RETURNING id, endpoint_id
-  ), attempt AS (
-    INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, outcome, status_code, error, at, next_attempt_at)
-    SELECT id, endpoint_id, $2, $4, $5, $6, $7, $8 FROM done
-  ), off AS (
-    UPDATE webhook_endpoints SET enabled = false, updated_at = now()
-     WHERE $4 = 'disabled' AND id IN (SELECT endpoint_id FROM done)
-  )
-  SELECT id FROM done`;
+interface ClaimRequest {
+  deliveryId: string;
+  leaseMs: number;
+}
+
+interface SettleRequest {
+  delivery: ClaimedDelivery;
+  settlement: Settlement;
+}
+
+interface ClaimRow {
+  i: string;
+  interrupted: boolean;
+  id: string | null;
+  event_id: string;
+  attempts: number;
+  payload: string;
+  url: string;
+  secret: string;
+}
 
 /** One sweeper at a time across every process on the database (a transaction-scoped advisory lock). */
 const SWEEP_LOCK = 'leadpush.webhooks.sweep';
@@ -117,11 +87,25 @@ const SWEEP_LOCK = 'leadpush.webhooks.sweep';
 /**
  * webhook_deliveries and webhook_attempts: deliveries created by the
  * dispatcher, claimed and settled by attempts (each recorded in
- * webhook_attempts), found again by the sweeper.
+ * webhook_attempts), found again by the sweeper. The attempts in flight
+ * (up to WEBHOOK_CONCURRENCY) claim together and settle together: one
+ * statement each for all of them, instead of one per attempt.
  */
 @Injectable()
 export class WebhookDeliveriesRepository {
-  constructor(private readonly sql: Sql) {}
+  /** Concurrent claims (one per attempt in flight) taken by one statement. */
+  private readonly claims: GroupCommit<ClaimRequest, Claim>;
+  /** Concurrent settlements recorded by one statement. */
+  private readonly settles: GroupCommit<SettleRequest, boolean>;
+
+  constructor(private readonly sql: Sql) {
+    // A refused value (a malformed id, an error too long) is one attempt's fault: its batch is split
+    // until it fails alone. Anything else (a lost connection, a timeout) fails the whole batch, as
+    // it would have failed each statement.
+    const options = { ...ATTEMPT_BATCH, isolate: isDataError };
+    this.claims = new GroupCommit((requests) => this.claimAll(requests), options);
+    this.settles = new GroupCommit((requests) => this.settleAll(requests), options);
+  }
 
   /** Creates the deliveries in the caller's transaction (one per endpoint and event); answers their ids. */
   async insert(db: SqlRunner, deliveries: NewDelivery[]): Promise<string[]> {
@@ -142,44 +126,59 @@ export class WebhookDeliveriesRepository {
     return rows.map((row) => row.id);
   }
 
-  async claim(deliveryId: string, leaseMs: number): Promise<Claim> {
-    const row = await this.sql.one<Record<string, unknown>>(
-      CLAIM,
-      [deliveryId, leaseMs, DUE_SLACK_MS],
-      'webhook-claim',
-    );
-    const interrupted = Number(row?.interrupted ?? 0) > 0;
-    if (!row?.id) return { delivery: null, interrupted };
-    return {
-      interrupted,
-      delivery: {
-        id: row.id as string,
-        eventId: row.event_id as string,
-        attempt: row.attempts as number,
-        payload: row.payload as string,
-        url: row.url as string,
-        sealedSecret: row.secret as string,
-      },
-    };
+  /** Takes the delivery for its next attempt, for `leaseMs`, if anybody may attempt it now (see CLAIM). */
+  claim(deliveryId: string, leaseMs: number): Promise<Claim> {
+    return this.claims.submit({ deliveryId, leaseMs });
   }
 
   /** Records the attempt's outcome; false when the delivery was no longer this attempt's (nothing written). */
-  async settle(delivery: ClaimedDelivery, settlement: Settlement): Promise<boolean> {
-    const row = await this.sql.one(
+  settle(delivery: ClaimedDelivery, settlement: Settlement): Promise<boolean> {
+    return this.settles.submit({ delivery, settlement });
+  }
+
+  private async claimAll(requests: ClaimRequest[]): Promise<Claim[]> {
+    const rows = await this.sql.rows<ClaimRow>(
+      CLAIM,
+      [requests.map((r) => r.deliveryId), requests.map((r) => r.leaseMs), DUE_SLACK_MS],
+      'webhook-claim-batch',
+    );
+    const claims: Claim[] = requests.map(() => ({ delivery: null, interrupted: false }));
+    for (const row of rows) {
+      claims[Number(row.i) - 1] = {
+        interrupted: row.interrupted,
+        delivery: row.id
+          ? {
+              id: row.id,
+              eventId: row.event_id,
+              attempt: row.attempts,
+              payload: row.payload,
+              url: row.url,
+              sealedSecret: row.secret,
+            }
+          : null,
+      };
+    }
+    return claims;
+  }
+
+  private async settleAll(requests: SettleRequest[]): Promise<boolean[]> {
+    const column = <T>(pick: (r: SettleRequest) => T) => requests.map(pick);
+    const rows = await this.sql.rows<{ i: string }>(
       SETTLE,
       [
-        delivery.id,
-        delivery.attempt,
-        STATUS_AFTER[settlement.outcome],
-        settlement.outcome,
-        settlement.statusCode,
-        settlement.error,
-        settlement.at,
-        settlement.nextAttemptAt,
+        column((r) => r.delivery.id),
+        column((r) => r.delivery.attempt),
+        column((r) => STATUS_AFTER[r.settlement.outcome]),
+        column((r) => r.settlement.outcome),
+        column((r) => r.settlement.statusCode),
+        column((r) => r.settlement.error),
+        column((r) => r.settlement.at),
+        column((r) => r.settlement.nextAttemptAt),
       ],
-      'webhook-settle',
+      'webhook-settle-batch',
     );
-    return row !== null;
+    const recorded = new Set(rows.map((row) => Number(row.i) - 1));
+    return requests.map((_, i) => recorded.has(i));
   }
 
   /**
