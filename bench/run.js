@@ -49,12 +49,13 @@ function intEnv(name, fallback, min = 1) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
 }
 
-const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery', 'webhooks'];
-const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery', 'webhooks'];
+const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery', 'webhooks', 'e2e'];
+const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery', 'webhooks', 'e2e'];
 const cpuProf = (process.env.BENCH_CPU_PROF || '').trim();
 const settings = {
   durationSec: intEnv('BENCH_DURATION', 20),
@@ -84,23 +85,29 @@ const settings = {
   // BENCH_METRICS=1: the app processes run with METRICS_TOKEN set (GET /metrics on, every request measured).
   metrics: process.env.BENCH_METRICS === '1',
   // The app processes run with the node flags of `npm run start:prod` (as in production), or BENCH_NODE_ARGS.
-  nodeArgs: process.env.BENCH_NODE_ARGS !== undefined ? splitArgs(process.env.BENCH_NODE_ARGS) : startProdNodeArgs(),
+  nodeArgs:
+    process.env.BENCH_NODE_ARGS !== undefined ? splitArgs(process.env.BENCH_NODE_ARGS) : startProdNodeArgs(),
 };
 if (cpuProf && !['1', 'api', 'worker', 'baseline', 'all'].includes(cpuProf)) {
   throw new Error(`BENCH_CPU_PROF must be 1, api, worker, baseline or all, got "${cpuProf}"`);
 }
 for (const phase of settings.phases) {
-  if (!PHASES.includes(phase)) throw new Error(`BENCH_PHASES: unknown phase "${phase}" (use ${PHASES.join(', ')})`);
+  if (!PHASES.includes(phase))
+    throw new Error(`BENCH_PHASES: unknown phase "${phase}" (use ${PHASES.join(', ')})`);
 }
 const profiling = settings.cpuProfApi || settings.cpuProfWorker || settings.cpuProfBaseline;
-const RESULTS_FILE = profiling ? path.join(PROFILE_DIR, 'results.json') : path.join(__dirname, 'results.json');
+const RESULTS_FILE = profiling
+  ? path.join(PROFILE_DIR, 'results.json')
+  : path.join(__dirname, 'results.json');
 
 const TARGETS = {
-  apiVsBaselineReqPerSec: 0.8, // API req/s >= 80 % of baseline
-  apiVsBaselineP99: 1.5, // API p99 <= 1.5 x baseline p99
-  deliveryMsgPerSec: 300,
+  apiVsBaselineReqPerSec: 1.0, // API req/s >= the baseline's
+  apiVsBaselineP99: 1.0, // API p99 <= the baseline's p99
+  deliveryMsgPerSec: 1000, // one worker, first 'sending' to last 'sent'
+  deliveryWhileAcceptingMsgPerSec: 700, // first accept to last 'sent', the API accepting meanwhile
   deliveryWithWebhooksVsWithout: 0.9, // delivery msg/s with a webhook endpoint >= 90 % of without
-  peakRssMb: 300,
+  smtpVsApiMessagesPerSec: 0.8, // SMTP relay messages/s >= 80 % of the HTTP API's
+  peakRssMb: 200,
 };
 
 const RUN_ID = crypto.randomBytes(4).toString('hex');
@@ -155,7 +162,8 @@ function log(message) {
   process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${message}\n`);
 }
 const mb = (kb) => Math.round(kb / 102.4) / 10;
-const round = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const round = (x, digits = 1) =>
+  x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
 // ---------------------------------------------------------------- cleanup
 
@@ -291,12 +299,14 @@ async function waitHealthy(proc, url, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     checkInterrupted();
-    if (proc.exit) throw new Error(`${proc.name} exited early (${JSON.stringify(proc.exit)}):\n${proc.tail()}`);
+    if (proc.exit)
+      throw new Error(`${proc.name} exited early (${JSON.stringify(proc.exit)}):\n${proc.tail()}`);
     const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
       .then((res) => res.status === 200)
       .catch(() => false);
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${proc.name} not healthy after ${timeoutMs} ms:\n${proc.tail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${proc.name} not healthy after ${timeoutMs} ms:\n${proc.tail()}`);
     await sleep(100);
   }
 }
@@ -469,7 +479,10 @@ function cpuMeter(pid) {
       // Everything else: other people's processes, and kernel time no process is charged for.
       out.otherCores = round(
         ((out.machineBusyPct ?? 0) * os.cpus().length) / 100 -
-          (out.processCores ?? 0) - out.postgresCores - out.redisCores - out.benchScriptCores,
+          (out.processCores ?? 0) -
+          out.postgresCores -
+          out.redisCores -
+          out.benchScriptCores,
         2,
       );
       return out;
@@ -490,7 +503,9 @@ function request(method, url, { token, body, timeoutMs = 30_000 } = {}) {
         agent,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(payload !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
         },
         timeout: timeoutMs,
       },
@@ -520,7 +535,9 @@ function request(method, url, { token, body, timeoutMs = 30_000 } = {}) {
 async function expectStatus(method, url, opts, status) {
   const res = await request(method, url, opts);
   if (res.status !== status) {
-    throw new Error(`${method} ${new URL(url).pathname} answered ${res.status}, expected ${status}: ${res.text.slice(0, 500)}`);
+    throw new Error(
+      `${method} ${new URL(url).pathname} answered ${res.status}, expected ${status}: ${res.text.slice(0, 500)}`,
+    );
   }
   return res.json;
 }
@@ -531,7 +548,15 @@ async function bootstrap(apiUrl) {
   const user = await expectStatus(
     'POST',
     `${apiUrl}/admin/v1/users`,
-    { ...admin, body: { email: 'owner@bench.test', name: 'Bench Owner', email_verified: true, features: { 'smtp.enabled': true } } },
+    {
+      ...admin,
+      body: {
+        email: 'owner@bench.test',
+        name: 'Bench Owner',
+        email_verified: true,
+        features: { 'smtp.enabled': true },
+      },
+    },
     201,
   );
   const workspace = await expectStatus(
@@ -547,10 +572,21 @@ async function bootstrap(apiUrl) {
     201,
   );
   const token = key.data.token;
-  const domain = await expectStatus('POST', `${apiUrl}/v1/domains`, { token, body: { name: 'bench.test' } }, 201);
+  const domain = await expectStatus(
+    'POST',
+    `${apiUrl}/v1/domains`,
+    { token, body: { name: 'bench.test' } },
+    201,
+  );
   await expectStatus('POST', `${apiUrl}/admin/v1/domains/${domain.data.id}/verify`, admin, 200);
-  const address = await expectStatus('POST', `${apiUrl}/v1/addresses`, { token, body: { email: SENDER, name: 'Bench' } }, 201);
-  if (address.data.sendable !== true) throw new Error(`sender address is not sendable: ${JSON.stringify(address.data)}`);
+  const address = await expectStatus(
+    'POST',
+    `${apiUrl}/v1/addresses`,
+    { token, body: { email: SENDER, name: 'Bench' } },
+    201,
+  );
+  if (address.data.sendable !== true)
+    throw new Error(`sender address is not sendable: ${JSON.stringify(address.data)}`);
   return { token, workspaceId: workspace.data.id, domainId: domain.data.id };
 }
 
@@ -640,7 +676,9 @@ async function loadPhase(ctx, name, url, token, proc) {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
+    ),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssBeforeLoadMb: mem.rssAtStartMb,
@@ -702,7 +740,9 @@ async function apiPhase(ctx) {
     }
     // The worker must find only the delivery phase's messages: drop the API phase's
     // messages (and queued jobs) now that nothing writes to them.
-    await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE').catch((error) => log(`truncate failed: ${error.message}`));
+    await ctx.db
+      .query('TRUNCATE email_requests, messages, message_events CASCADE')
+      .catch((error) => log(`truncate failed: ${error.message}`));
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
   }
 }
@@ -713,7 +753,12 @@ async function countedRequests(url) {
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
   const line = (await res.text())
     .split('\n')
-    .find((l) => l.startsWith('leadpush_http_requests_total{') && l.includes('route="/v1/emails"') && l.includes('status="202"'));
+    .find(
+      (l) =>
+        l.startsWith('leadpush_http_requests_total{') &&
+        l.includes('route="/v1/emails"') &&
+        l.includes('status="202"'),
+    );
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -824,14 +869,17 @@ async function smtpPhase(ctx) {
   } finally {
     await app.stop();
     // As after the API phase: the delivery phase must find only its own messages.
-    await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE').catch((error) => log(`truncate failed: ${error.message}`));
+    await ctx.db
+      .query('TRUNCATE email_requests, messages, message_events CASCADE')
+      .catch((error) => log(`truncate failed: ${error.message}`));
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
   }
 }
 
 async function baselinePhase(ctx, { appLookups = false } = {}) {
   const name = appLookups ? 'baseline-app-sql' : 'baseline';
-  if (appLookups && !ctx.boot) throw new Error('baseline-app-sql needs the api phase (its workspace, domain and sender)');
+  if (appLookups && !ctx.boot)
+    throw new Error('baseline-app-sql needs the api phase (its workspace, domain and sender)');
   const token = `lp_baseline_${crypto.randomBytes(24).toString('base64url')}`;
   const profile = settings.cpuProfBaseline && !appLookups;
   const since = Date.now();
@@ -867,7 +915,8 @@ async function baselinePhase(ctx, { appLookups = false } = {}) {
     await deleteRedisKeys(ctx.redis, `${BASELINE_PREFIX}:*`);
     if (profile) {
       ctx.profiles.baseline = readProfile(since, result?.profileWindowUs);
-      if (ctx.profiles.baseline) log(`CPU profile of the baseline:\n${cpuprofile.format(ctx.profiles.baseline)}`);
+      if (ctx.profiles.baseline)
+        log(`CPU profile of the baseline:\n${cpuprofile.format(ctx.profiles.baseline)}`);
     }
   }
 }
@@ -884,7 +933,8 @@ async function queueMessages(url, token, total) {
       const i = next++;
       const n = i === requests - 1 ? total - perRequest * (requests - 1) : perRequest;
       const res = await request('POST', `${url}/v1/emails`, { token, body: emailBody(n) });
-      if (res.status !== 202) throw new Error(`queuing: POST /v1/emails answered ${res.status}: ${res.text.slice(0, 300)}`);
+      if (res.status !== 202)
+        throw new Error(`queuing: POST /v1/emails answered ${res.status}: ${res.text.slice(0, 300)}`);
       firstAcceptAt ??= Date.now();
       accepted += res.json.data.message_count;
     }
@@ -898,40 +948,58 @@ async function queueMessages(url, token, total) {
  * With `webhooks`, the same run with one webhook endpoint subscribed to
  * BENCH_WEBHOOK_EVENTS (a counting receiver in this process): the phase
  * ends when every message is final and every subscribed event was posted.
+ * With `whileAccepting`, the worker runs from the start while an API process
+ * accepts the messages, and the rate is counted from the first accept.
  */
-async function deliveryPhase(ctx, { webhooks = false } = {}) {
+async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } = {}) {
   const total = settings.messages;
   const webhookEnv = webhooks ? { WEBHOOK_ALLOW_PRIVATE: 'true' } : {};
   let receiver = null;
-  if (webhooks) {
-    // Only this phase's messages: the delivery phase's are done.
+  if (webhooks || whileAccepting) {
+    // Only this phase's messages: an earlier phase's are done.
     await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE');
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
+  }
+  if (webhooks) {
     receiver = await startWebhookReceiver();
     onCleanup('close webhook receiver', () => receiver.close());
   }
-  // Queue through a fresh API process, then stop it: the worker runs alone.
+  // Queue through a fresh API process; without `whileAccepting`, stop it before the worker runs alone.
   const api = await startApp('api', ctx.sink.url, { extraEnv: webhookEnv });
   let queued;
+  let queueing = null;
+  let apiMemory = null;
   try {
     if (!ctx.boot) {
       ctx.boot = await bootstrap(api.url);
       log(`bootstrapped workspace ${ctx.boot.workspaceId}`);
     }
     if (webhooks) {
-      await expectStatus('POST', `${api.url}/v1/webhooks`, { token: ctx.boot.token, body: { url: receiver.url, events: settings.webhookEvents } }, 201);
+      await expectStatus(
+        'POST',
+        `${api.url}/v1/webhooks`,
+        { token: ctx.boot.token, body: { url: receiver.url, events: settings.webhookEvents } },
+        201,
+      );
       log(`webhooks: endpoint ${receiver.url} subscribed to ${settings.webhookEvents.join(', ')}`);
     }
-    log(`delivery: queuing ${total} messages (${Math.ceil(total / 4)} requests x 4 recipients)`);
-    queued = await queueMessages(api.url, ctx.boot.token, total);
-    log(`delivery: ${queued.accepted} messages accepted in ${queued.seconds.toFixed(1)} s`);
+    if (!whileAccepting) {
+      log(`delivery: queuing ${total} messages (${Math.ceil(total / 4)} requests x 4 recipients)`);
+      queued = await queueMessages(api.url, ctx.boot.token, total);
+      log(`delivery: ${queued.accepted} messages accepted in ${queued.seconds.toFixed(1)} s`);
+    }
   } finally {
-    await api.stop();
+    if (!whileAccepting) await api.stop();
   }
-  const { rows: pending } = await ctx.db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'pending'`);
-  if (pending[0].n !== total) throw new Error(`expected ${total} pending messages before the worker starts, found ${pending[0].n}`);
-  const jobs = await ctx.redis.llen(`${QUEUE_PREFIX}:delivery:wait`);
-  log(`delivery: ${pending[0].n} pending messages, ${jobs} jobs waiting in Redis`);
+  if (!whileAccepting) {
+    const { rows: pending } = await ctx.db.query(
+      `SELECT count(*)::int AS n FROM messages WHERE status = 'pending'`,
+    );
+    if (pending[0].n !== total)
+      throw new Error(`expected ${total} pending messages before the worker starts, found ${pending[0].n}`);
+    const jobs = await ctx.redis.llen(`${QUEUE_PREFIX}:delivery:wait`);
+    log(`delivery: ${pending[0].n} pending messages, ${jobs} jobs waiting in Redis`);
+  }
 
   const sinkBefore = ctx.sink.stats().messages;
   const since = Date.now();
@@ -941,6 +1009,15 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
   });
   const memory = memoryMonitor(worker.pid);
   const cpu = cpuMeter(worker.pid);
+  if (whileAccepting) {
+    await waitHealthy(worker, worker.url);
+    apiMemory = memoryMonitor(api.pid);
+    log(
+      `e2e: the worker is up; queuing ${total} messages (${Math.ceil(total / 4)} requests x 4 recipients) while it delivers`,
+    );
+    queueing = queueMessages(api.url, ctx.boot.token, total).then((q) => (queued = q));
+    queueing.catch(() => undefined);
+  }
   const timeline = [];
   const deadline = Date.now() + settings.deliveryTimeoutSec * 1000;
   let lastProgress = { done: -1, at: Date.now() };
@@ -949,6 +1026,7 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
   let stalled = false;
   let cpuUse;
   let mem;
+  let apiMem = null;
   try {
     for (;;) {
       checkInterrupted();
@@ -985,7 +1063,9 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
       }
       if (now > deadline) {
         stalled = true;
-        log(`delivery: BENCH_DELIVERY_TIMEOUT (${settings.deliveryTimeoutSec} s) reached (${JSON.stringify(counts)})`);
+        log(
+          `delivery: BENCH_DELIVERY_TIMEOUT (${settings.deliveryTimeoutSec} s) reached (${JSON.stringify(counts)})`,
+        );
         break;
       }
       await sleep(250);
@@ -994,6 +1074,11 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
     cpuUse = cpu.stop();
     mem = memory.stop();
     await worker.stop();
+    if (whileAccepting) {
+      await queueing;
+      apiMem = apiMemory.stop();
+      await api.stop();
+    }
   }
   await sleep(200); // the sink may still be answering the last DATA
   const { rows: times } = await ctx.db.query(`
@@ -1016,6 +1101,10 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
     statuses: counts,
     stalled,
     msgPerSec: consumeSec ? round(sent / consumeSec, 1) : null,
+    ...(whileAccepting && firstAccept && lastSent
+      ? { msgPerSecFromFirstAccept: round(sent / ((lastSent - firstAccept) / 1000), 1) }
+      : {}),
+    ...(apiMem ? { apiPeakRssMb: apiMem.peakRssMb } : {}),
     consumeSec: round(consumeSec, 2),
     workerStartupSec: firstSending ? round((firstSending - worker.startedAt) / 1000, 2) : null,
     fromSpawnToAllSentSec: allSentAt ? round((allSentAt - worker.startedAt) / 1000, 2) : null,
@@ -1046,6 +1135,12 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
     );
     await receiver.close();
   }
+  if (whileAccepting) {
+    log(
+      `e2e: ${sent}/${total} sent, ${result.msgPerSecFromFirstAccept} msg/s from the first accept to the last sent ` +
+        `(${result.fromFirstAcceptSec} s; the API accepted them in ${result.queueingSec} s), API peak RSS ${result.apiPeakRssMb} MB`,
+    );
+  }
   log(
     `delivery: ${sent}/${total} sent, ${result.msgPerSec} msg/s over ${result.consumeSec} s of consuming ` +
       `(worker start-up ${result.workerStartupSec} s), sink got ${sinkCount}, peak RSS ${result.peakRssMb} MB; CPU cores: worker ` +
@@ -1053,7 +1148,8 @@ async function deliveryPhase(ctx, { webhooks = false } = {}) {
   );
   if (settings.cpuProfWorker) {
     ctx.profiles.worker = readProfile(since);
-    if (ctx.profiles.worker) log(`CPU profile of the delivery worker:\n${cpuprofile.format(ctx.profiles.worker)}`);
+    if (ctx.profiles.worker)
+      log(`CPU profile of the delivery worker:\n${cpuprofile.format(ctx.profiles.worker)}`);
   }
   return result;
 }
@@ -1086,7 +1182,8 @@ async function webhookStats(ctx, receiver, lastSent) {
     deliveriesPerSec: seconds ? round(r.succeeded / seconds, 1) : null,
     postingSec: round(seconds, 2),
     eventToFirstAttemptMs: { p50: round(p[0], 1), p99: round(p[1], 1) },
-    lastPostedAfterLastSentSec: r.last_success && lastSent ? round((r.last_success - lastSent) / 1000, 2) : null,
+    lastPostedAfterLastSentSec:
+      r.last_success && lastSent ? round((r.last_success - lastSent) / 1000, 2) : null,
     receiverRequests: requests,
     duplicatesAtReceiver: requests - distinct,
     notPosted: r.events - r.succeeded,
@@ -1098,13 +1195,24 @@ async function webhookStats(ctx, receiver, lastSent) {
 function targetsFor(results) {
   const { api, baseline, delivery } = results.phases;
   const t = [];
-  const add = (name, target, value, pass) => t.push({ name, target, value, pass: value === null || value === undefined ? null : pass });
+  const add = (name, target, value, pass) =>
+    t.push({ name, target, value, pass: value === null || value === undefined ? null : pass });
   const ok = (phase) => phase && !phase.error;
   if (ok(api) && ok(baseline)) {
     const ratio = api.reqPerSec / baseline.reqPerSec;
     const p99 = api.latencyMs.p99 / baseline.latencyMs.p99;
-    add('API req/s vs baseline', `>= ${TARGETS.apiVsBaselineReqPerSec * 100} %`, `${round(ratio * 100, 1)} %`, ratio >= TARGETS.apiVsBaselineReqPerSec);
-    add('API p99 vs baseline', `<= ${TARGETS.apiVsBaselineP99}x`, `${round(p99, 2)}x`, p99 <= TARGETS.apiVsBaselineP99);
+    add(
+      'API req/s vs baseline',
+      `>= ${TARGETS.apiVsBaselineReqPerSec * 100} %`,
+      `${round(ratio * 100, 1)} %`,
+      ratio >= TARGETS.apiVsBaselineReqPerSec,
+    );
+    add(
+      'API p99 vs baseline',
+      `<= ${TARGETS.apiVsBaselineP99}x`,
+      `${round(p99, 2)}x`,
+      p99 <= TARGETS.apiVsBaselineP99,
+    );
   } else {
     add('API req/s vs baseline', `>= ${TARGETS.apiVsBaselineReqPerSec * 100} %`, null, false);
     add('API p99 vs baseline', `<= ${TARGETS.apiVsBaselineP99}x`, null, false);
@@ -1112,27 +1220,102 @@ function targetsFor(results) {
   if (ok(api)) {
     const errors = api.non2xx + api.errors + api.timeouts;
     add('API errors (non-2xx + errors + timeouts)', '0', errors, errors === 0);
-    add('API process peak RSS', `<= ${TARGETS.peakRssMb} MB`, `${api.peakRssMb} MB`, api.peakRssMb <= TARGETS.peakRssMb);
+    add(
+      'API process peak RSS',
+      `<= ${TARGETS.peakRssMb} MB`,
+      `${api.peakRssMb} MB`,
+      api.peakRssMb <= TARGETS.peakRssMb,
+    );
   }
   if (ok(delivery)) {
-    add('delivery messages/s', `>= ${TARGETS.deliveryMsgPerSec}`, delivery.msgPerSec, delivery.msgPerSec >= TARGETS.deliveryMsgPerSec);
-    add('delivery errors (not sent + duplicates)', '0', delivery.errors + delivery.duplicatesAtSink, delivery.errors + delivery.duplicatesAtSink === 0);
-    add('worker process peak RSS', `<= ${TARGETS.peakRssMb} MB`, `${delivery.peakRssMb} MB`, delivery.peakRssMb <= TARGETS.peakRssMb);
+    add(
+      'delivery messages/s',
+      `>= ${TARGETS.deliveryMsgPerSec}`,
+      delivery.msgPerSec,
+      delivery.msgPerSec >= TARGETS.deliveryMsgPerSec,
+    );
+    add(
+      'delivery errors (not sent + duplicates)',
+      '0',
+      delivery.errors + delivery.duplicatesAtSink,
+      delivery.errors + delivery.duplicatesAtSink === 0,
+    );
+    add(
+      'worker process peak RSS',
+      `<= ${TARGETS.peakRssMb} MB`,
+      `${delivery.peakRssMb} MB`,
+      delivery.peakRssMb <= TARGETS.peakRssMb,
+    );
   } else if (settings.phases.includes('delivery')) {
     add('delivery messages/s', `>= ${TARGETS.deliveryMsgPerSec}`, null, false);
+  }
+  const { e2e, smtp } = results.phases;
+  if (ok(e2e)) {
+    const rate = e2e.msgPerSecFromFirstAccept;
+    add(
+      'delivery msg/s while the API accepts',
+      `>= ${TARGETS.deliveryWhileAcceptingMsgPerSec}`,
+      rate,
+      rate >= TARGETS.deliveryWhileAcceptingMsgPerSec,
+    );
+    const errors = e2e.errors + e2e.duplicatesAtSink;
+    add('e2e errors (not sent + duplicates)', '0', errors, errors === 0);
+    const peak = Math.max(e2e.peakRssMb, e2e.apiPeakRssMb);
+    add(
+      'e2e peak RSS, API and worker',
+      `<= ${TARGETS.peakRssMb} MB`,
+      `${e2e.apiPeakRssMb} / ${e2e.peakRssMb} MB`,
+      peak <= TARGETS.peakRssMb,
+    );
+  } else if (settings.phases.includes('e2e')) {
+    add('delivery msg/s while the API accepts', `>= ${TARGETS.deliveryWhileAcceptingMsgPerSec}`, null, false);
+  }
+  if (ok(smtp)) {
+    const target = `>= ${TARGETS.smtpVsApiMessagesPerSec * 100} % of the API's`;
+    if (ok(api)) {
+      const ratio = smtp.msgPerSec / (4 * api.reqPerSec);
+      add(
+        'SMTP relay messages/s vs HTTP API',
+        target,
+        `${round(ratio * 100, 1)} %`,
+        ratio >= TARGETS.smtpVsApiMessagesPerSec,
+      );
+    } else add('SMTP relay messages/s vs HTTP API', target, null, false);
+    add('SMTP relay refusals', '0', smtp.errors, smtp.errors === 0);
+    add(
+      'SMTP relay process peak RSS',
+      `<= ${TARGETS.peakRssMb} MB`,
+      `${smtp.peakRssMb} MB`,
+      smtp.peakRssMb <= TARGETS.peakRssMb,
+    );
   }
   const { webhooks } = results.phases;
   if (ok(webhooks)) {
     const target = `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`;
     if (ok(delivery)) {
       const ratio = webhooks.msgPerSec / delivery.msgPerSec;
-      add('delivery msg/s with webhooks on', target, `${round(ratio * 100, 1)} %`, ratio >= TARGETS.deliveryWithWebhooksVsWithout);
+      add(
+        'delivery msg/s with webhooks on',
+        target,
+        `${round(ratio * 100, 1)} %`,
+        ratio >= TARGETS.deliveryWithWebhooksVsWithout,
+      );
     } else add('delivery msg/s with webhooks on', target, null, false);
     const missing = webhooks.webhooks.notPosted + webhooks.errors;
     add('webhooks: events not posted + messages not sent', '0', missing, missing === 0);
-    add('worker peak RSS, webhooks on', `<= ${TARGETS.peakRssMb} MB`, `${webhooks.peakRssMb} MB`, webhooks.peakRssMb <= TARGETS.peakRssMb);
+    add(
+      'worker peak RSS, webhooks on',
+      `<= ${TARGETS.peakRssMb} MB`,
+      `${webhooks.peakRssMb} MB`,
+      webhooks.peakRssMb <= TARGETS.peakRssMb,
+    );
   } else if (settings.phases.includes('webhooks')) {
-    add('delivery msg/s with webhooks on', `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`, null, false);
+    add(
+      'delivery msg/s with webhooks on',
+      `>= ${TARGETS.deliveryWithWebhooksVsWithout * 100} % of without`,
+      null,
+      false,
+    );
   }
   return t;
 }
@@ -1143,7 +1326,8 @@ function printReport(results) {
   const { api, baseline, delivery } = results.phases;
   const http = (name, r) => {
     if (!r) return;
-    if (r.error) return rows.push([name, `FAILED: ${r.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+    if (r.error)
+      return rows.push([name, `FAILED: ${r.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
     rows.push([
       name,
       `${r.reqPerSec} req/s`,
@@ -1156,7 +1340,16 @@ function printReport(results) {
   };
   http('API (app, APP_ROLE=api)', api);
   const { smtp } = results.phases;
-  if (smtp?.error) rows.push(['SMTP relay (app, APP_ROLE=api)', `FAILED: ${smtp.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+  if (smtp?.error)
+    rows.push([
+      'SMTP relay (app, APP_ROLE=api)',
+      `FAILED: ${smtp.error.split('\n')[0].slice(0, 80)}`,
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
   else if (smtp) {
     rows.push([
       `SMTP relay (app, ${smtp.connections} connections)`,
@@ -1171,7 +1364,16 @@ function printReport(results) {
   http('baseline (node:http+pg+bull)', baseline);
   http('baseline + app lookups (diagnostic)', results.phases['baseline-app-sql']);
   if (delivery) {
-    if (delivery.error) rows.push(['delivery (worker)', `FAILED: ${delivery.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+    if (delivery.error)
+      rows.push([
+        'delivery (worker)',
+        `FAILED: ${delivery.error.split('\n')[0].slice(0, 80)}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
     else {
       rows.push([
         `delivery (worker, concurrency ${delivery.concurrency})`,
@@ -1184,8 +1386,39 @@ function printReport(results) {
       ]);
     }
   }
+  const { e2e } = results.phases;
+  if (e2e?.error)
+    rows.push([
+      'delivery while accepting (API + worker)',
+      `FAILED: ${e2e.error.split('\n')[0].slice(0, 80)}`,
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  else if (e2e) {
+    rows.push([
+      `delivery while accepting (API + worker)`,
+      `${e2e.msgPerSecFromFirstAccept} msg/s***`,
+      `${e2e.sendingToSentMs.p50} ms*`,
+      `${e2e.sendingToSentMs.p99} ms*`,
+      `${e2e.errors} not sent, ${e2e.duplicatesAtSink} dup`,
+      `${e2e.apiPeakRssMb} / ${e2e.peakRssMb} MB`,
+      cpuCols(e2e),
+    ]);
+  }
   const { webhooks } = results.phases;
-  if (webhooks?.error) rows.push(['delivery + webhooks (worker)', `FAILED: ${webhooks.error.split('\n')[0].slice(0, 80)}`, '', '', '', '', '']);
+  if (webhooks?.error)
+    rows.push([
+      'delivery + webhooks (worker)',
+      `FAILED: ${webhooks.error.split('\n')[0].slice(0, 80)}`,
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
   else if (webhooks) {
     const w = webhooks.webhooks;
     rows.push([
@@ -1245,16 +1478,27 @@ function printReport(results) {
         `${w.failedAttempts} failed attempts; receiver got ${w.receiverRequests}.`,
     );
   }
+  if (e2e && !e2e.error) {
+    out.push(
+      `*** delivery while accepting: messages sent / (last sent - first accept), the worker running while an API process accepted ` +
+        `them (in ${e2e.queueingSec} s); peak RSS API / worker; CPU of the worker.`,
+    );
+  }
   if (smtp && !smtp.error) {
-    const apiMsgs = api && !api.error ? `, HTTP API ${round(4 * api.reqPerSec, 1)} messages/s (4 per request)` : '';
-    out.push(`messages accepted: SMTP relay ${smtp.msgPerSec} messages/s (4 envelope recipients per transaction)${apiMsgs}`);
+    const apiMsgs =
+      api && !api.error ? `, HTTP API ${round(4 * api.reqPerSec, 1)} messages/s (4 per request)` : '';
+    out.push(
+      `messages accepted: SMTP relay ${smtp.msgPerSec} messages/s (4 envelope recipients per transaction)${apiMsgs}`,
+    );
   }
   if (api && baseline && !api.error && !baseline.error) {
     out.push(`ratios app/baseline: req/s ${results.ratios.reqPerSec}, p99 ${results.ratios.p99}`);
   }
   if (results.ratios?.vsBaselineAppSql) {
     const r = results.ratios.vsBaselineAppSql;
-    out.push(`ratios app/(baseline + app lookups): req/s ${r.reqPerSec}, p99 ${r.p99}  (diagnostic, no target)`);
+    out.push(
+      `ratios app/(baseline + app lookups): req/s ${r.reqPerSec}, p99 ${r.p99}  (diagnostic, no target)`,
+    );
   }
   for (const [name, r] of Object.entries(results.phases)) {
     if (r.perRequest) {
@@ -1270,7 +1514,9 @@ function printReport(results) {
   out.push('targets:');
   for (const t of results.targets) {
     const verdict = t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL';
-    out.push(`  ${verdict}  ${t.name.padEnd(42)} ${String(t.value ?? '-').padStart(10)}   (target ${t.target})`);
+    out.push(
+      `  ${verdict}  ${t.name.padEnd(42)} ${String(t.value ?? '-').padStart(10)}   (target ${t.target})`,
+    );
   }
   out.push('');
   out.push(`results: ${path.relative(ROOT, RESULTS_FILE)}`);
@@ -1396,7 +1642,9 @@ async function main() {
   results.machine.busyPctBeforeRun = idle.stop().machineBusyPct;
   results.machine.loadavg1m = round(os.loadavg()[0], 2);
   if (results.machine.busyPctBeforeRun > 20) {
-    log(`warning: the machine was ${results.machine.busyPctBeforeRun} % busy before the phases; numbers will be low and noisy`);
+    log(
+      `warning: the machine was ${results.machine.busyPctBeforeRun} % busy before the phases; numbers will be low and noisy`,
+    );
   }
 
   const ctx = { db, redis, sink, boot: null, profiles: results.profiles };
@@ -1408,9 +1656,11 @@ async function main() {
       if (phase === 'api') results.phases.api = await apiPhase(ctx);
       if (phase === 'smtp') results.phases.smtp = await smtpPhase(ctx);
       if (phase === 'baseline') results.phases.baseline = await baselinePhase(ctx);
-      if (phase === 'baseline-app-sql') results.phases['baseline-app-sql'] = await baselinePhase(ctx, { appLookups: true });
+      if (phase === 'baseline-app-sql')
+        results.phases['baseline-app-sql'] = await baselinePhase(ctx, { appLookups: true });
       if (phase === 'delivery') results.phases.delivery = await deliveryPhase(ctx);
       if (phase === 'webhooks') results.phases.webhooks = await deliveryPhase(ctx, { webhooks: true });
+      if (phase === 'e2e') results.phases.e2e = await deliveryPhase(ctx, { whileAccepting: true });
     } catch (error) {
       if (interrupted) throw error;
       log(`${phase} phase failed: ${error.stack || error}`);

@@ -14,8 +14,8 @@ import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
-import { composeMime, Composition, copyOf, DkimKey, MimeAttachment } from './mime-composer';
-import { composeRaw } from './raw-composer';
+import { CompositionPool } from './composition-pool';
+import { Composition, copyOf, DkimKey, MimeAttachment } from './mime-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
@@ -80,6 +80,7 @@ export class DeliveryService {
     private readonly recorder: AttemptRecorder,
     private readonly simulated: SimulatedDelivery,
     private readonly metrics: MetricsService,
+    private readonly compositionPool: CompositionPool,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -231,17 +232,18 @@ export class DeliveryService {
   private async composeRequest(
     message: DeliverableMessage,
     sender: SenderAddress,
-    key: DkimKey | null,
+    dkim: DkimKey | null,
   ): Promise<Composition> {
     const from = { name: sender.name, address: sender.email };
     if (message.source === 'smtp') {
-      const content = await this.messages.rawContent(message.messageId);
-      if (!content) throw new Error('its raw content is missing');
-      return composeRaw(content, { from, date: new Date() }, key);
+      const raw = await this.messages.rawContent(message.messageId);
+      if (!raw) throw new Error('its raw content is missing');
+      return this.compositionPool.compose({ kind: 'raw', raw, rewrite: { from, date: new Date() }, dkim });
     }
     const attachments = message.attachmentCount > 0 ? await this.attachmentsOf(message.requestId) : undefined;
     const { toRecipients: to, replyTo, subject, html, text, headers } = message;
-    return composeMime({ from, to, replyTo, subject, html, text, headers, attachments }, key);
+    const fields = { from, to, replyTo, subject, html, text, headers, attachments };
+    return this.compositionPool.compose({ kind: 'mime', fields, dkim });
   }
 
   private attachmentsOf(requestId: string): Promise<MimeAttachment[]> {
