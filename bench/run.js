@@ -955,7 +955,8 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
   const total = settings.messages;
   const webhookEnv = webhooks ? { WEBHOOK_ALLOW_PRIVATE: 'true' } : {};
   let receiver = null;
-  if (webhooks || whileAccepting) {
+  const { rows: tables } = await ctx.db.query(`SELECT to_regclass('email_requests') IS NOT NULL AS migrated`);
+  if ((webhooks || whileAccepting) && tables[0].migrated) {
     // Only this phase's messages: an earlier phase's are done.
     await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE');
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
