@@ -6,7 +6,15 @@ import type { AttemptOutcome } from './dto/webhook.dto';
 import { WebhookSender } from './webhook-sender';
 import { WebhookProducer } from './webhook.producer';
 
-/** First attempts a worker keeps waiting for a slot, per slot (WEBHOOK_CONCURRENCY); the rest go to Bull. */
+/**
+ * First attempts a worker keeps waiting for a slot, per slot
+ * (WEBHOOK_CONCURRENCY); the rest go to Bull. Five: the last one waits
+ * about five attempts' time (more while Bull jobs go ahead), well under
+ * SWEEP_GRACE_MS when endpoints
+ * answer in time (one waiting longer is queued by the sweeper too, and the
+ * claim lets only one of the two attempt), and 100 at the default
+ * concurrency hold a dispatch interval's events at a worker's mail rate.
+ */
 const BACKLOG_PER_SLOT = 5;
 
 /**
@@ -14,13 +22,15 @@ const BACKLOG_PER_SLOT = 5;
  * whichever way they came:
  * - the first attempts of the deliveries this worker's dispatcher has just
  *   committed, made here without a Bull job each: a job's round trips are
- *   much of an attempt's CPU, on the event loop that also delivers mail. At most BACKLOG_PER_SLOT × WEBHOOK_CONCURRENCY
- *   of them wait for a slot; the dispatcher queues the rest to Bull, where
- *   any worker takes them, so a burst never grows this process's memory
- *   and the workers still share it;
+ *   much of an attempt's CPU, on the event loop that also delivers mail.
+ *   At most BACKLOG_PER_SLOT × WEBHOOK_CONCURRENCY of them wait for a
+ *   slot; the dispatcher queues the rest to Bull, where any worker takes
+ *   them, so a burst never grows this process's memory and the workers
+ *   still share it;
  * - the attempts of Bull jobs (retries, the sweeper's finds, that overflow),
- *   in the line ahead: a job this worker took from Redis waits for the next
- *   free slot, never behind the local backlog.
+ *   in the line ahead: a job this worker took from Redis can go to no other
+ *   worker, so it waits only for the next free slot, never behind the local
+ *   backlog.
  * Nothing here needs to be durable: a delivery is committed before its first
  * attempt, so one lost with this process (killed before or during the
  * attempt) is still pending or leased in its table, and the sweeper queues
@@ -86,7 +96,7 @@ export class AttemptRunner {
     await this.producer.first(notStarted);
   }
 
-  /** Answers once every first attempt taken has ended (those handed over end at once). */
+  /** Answers once every first attempt taken has ended (one handed over ends, unmade, when it gets a slot). */
   async settled(): Promise<void> {
     await Promise.all(this.taken);
   }
