@@ -10,10 +10,10 @@ import { WebhookProducer } from './webhook.producer';
  * First attempts a worker keeps waiting for a slot, per slot
  * (WEBHOOK_CONCURRENCY); the rest go to Bull. Five: the last one waits
  * about five attempts' time (more while Bull jobs go ahead), well under
- * SWEEP_GRACE_MS when endpoints
- * answer in time (one waiting longer is queued by the sweeper too, and the
- * claim lets only one of the two attempt), and 100 at the default
- * concurrency hold a dispatch interval's events at a worker's mail rate.
+ * SWEEP_GRACE_MS when endpoints answer in time (one waiting longer is
+ * queued by the sweeper too, and the claim lets only one of the two
+ * attempt), and 100 at the default concurrency hold a dispatch interval's
+ * events at a worker's mail rate.
  */
 const BACKLOG_PER_SLOT = 5;
 
