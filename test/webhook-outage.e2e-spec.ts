@@ -21,6 +21,7 @@ describe('webhooks while Redis is down', () => {
       SMTP_URL: smtp.url,
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_DISPATCH_INTERVAL_MS: '50',
+      WEBHOOK_RETRY_SCHEDULE: '200ms',
       SWEEP_INTERVAL_MS: '250',
       SWEEP_GRACE_MS: '1000',
       QUEUE_TIMEOUT_MS: '500',
@@ -35,13 +36,15 @@ describe('webhooks while Redis is down', () => {
     await redis.close();
   });
 
-  it('stores the deliveries of events that happen meanwhile and posts each once when Redis is back', async () => {
+  it('posts the first attempts of events meanwhile, keeps the retries until Redis is back, each event once', async () => {
+    const FAILED = 5;
     const hook = (
       await ws
         .api('post', '/v1/webhooks')
         .send({ url: receiver.url('/outage'), events: ['message.pending', 'message.sent'] })
         .expect(201)
     ).body.data;
+    receiver.answer('/outage', (n) => ({ status: n < FAILED ? 503 : 200 }));
     await redis.kill();
     const uuids: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -51,30 +54,42 @@ describe('webhooks while Redis is down', () => {
         .expect(202);
       uuids.push(res.body.data.messages[0].uuid);
     }
-    // The dispatcher needs only PostgreSQL: the deliveries of the `pending` events are stored, their jobs are not queued.
-    await eventually(
-      async () => {
-        const { rows } = await t.db.query(
-          `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'`,
-          [hook.id],
-        );
-        return rows[0].n === 20;
-      },
-      { what: '20 stored deliveries while Redis is down' },
-    );
-    expect(receiver.received).toHaveLength(0);
+    // The dispatcher and a first attempt need only PostgreSQL: the deliveries of the `pending` events are
+    // stored and attempted at once; a retry needs a Bull job, so the failed ones wait for Redis.
+    const statuses = async () => {
+      const { rows } = await t.db.query(
+        `SELECT status, attempts, count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1
+          GROUP BY status, attempts ORDER BY status`,
+        [hook.id],
+      );
+      return rows;
+    };
+    const whileDown = [
+      { status: 'pending', attempts: 1, n: FAILED },
+      { status: 'succeeded', attempts: 1, n: 20 - FAILED },
+    ];
+    await eventually(async () => JSON.stringify(await statuses()) === JSON.stringify(whileDown), {
+      what: 'the first attempts of 20 deliveries while Redis is down, 5 of them failed',
+    });
+    // Past the retry delay and the sweeper's grace: still waiting, the retries cannot be queued.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await statuses()).toEqual(whileDown);
+    expect(receiver.at('/outage')).toHaveLength(20);
 
     await redis.start();
-    await eventually(async () => receiver.at('/outage').length >= 40, {
+    await eventually(async () => receiver.at('/outage').length >= 40 + FAILED, {
       timeoutMs: 30000,
-      what: 'the pending and sent events of all 20 messages',
+      what: 'the retries, and the pending and sent events of all 20 messages',
     });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const requests = receiver.at('/outage');
     for (const request of requests) verifyWebhook(request, hook.secret);
-    const ids = requests.map((r) => String(r.headers['webhook-id']));
+    const failed = requests.slice(0, FAILED).map((r) => String(r.headers['webhook-id']));
+    const answered = requests.slice(FAILED);
+    const ids = answered.map((r) => String(r.headers['webhook-id']));
     expect(new Set(ids).size).toBe(ids.length);
-    const seen = requests.map((r) => {
+    expect(ids).toEqual(expect.arrayContaining(failed));
+    const seen = answered.map((r) => {
       const body = JSON.parse(r.body);
       return `${body.data.message.uuid} ${body.type}`;
     });

@@ -5,6 +5,7 @@ export * from './ids';
 export * from './batching/group-commit';
 export * from './cache/ttl-cache';
 export * from './cache/shared-loads';
+export * from './scheduling/concurrency-limit';
 export * from './scheduling/periodic-task';
 export * from './scheduling/settle-within';
 export * from './secrets/secret-check';

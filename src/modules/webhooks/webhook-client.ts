@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -33,7 +33,7 @@ function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
  * address that was checked for this attempt, like a new one.
  */
 @Injectable()
-export class WebhookClient implements OnModuleDestroy {
+export class WebhookClient implements OnApplicationShutdown {
   private readonly agents = new Map<string, HttpAgent>();
 
   /**
@@ -88,7 +88,12 @@ export class WebhookClient implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Closes the kept-alive connections once the attempts in flight have had
+   * their grace (WebhookWorker, before shutdown): Nest's module destroy
+   * comes before that, and closing then would cut them off.
+   */
+  onApplicationShutdown(): void {
     this.closeAll();
   }
 

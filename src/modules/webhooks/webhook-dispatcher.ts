@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Sql } from '../../database/sql';
 import { EventSnapshot, MessageEventsOutbox, OutboxEvent } from '../messages/message-events-outbox';
+import { AttemptRunner } from './attempt-runner';
 import { NewDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { Subscriber, WebhookEndpointsService } from './webhook-endpoints.service';
 import { webhookEventType } from './webhook-events';
@@ -17,8 +18,11 @@ const BATCH = 500;
  * happened, and moves the cursor past the batch in the same transaction, so
  * a crash either keeps both or neither. The cursor row is locked with SKIP
  * LOCKED: dispatchers in several workers take turns, never read a batch
- * twice. First attempts are queued after the commit; if Redis does not take
- * them, the sweeper does later.
+ * twice. After the commit, this worker makes the first attempts itself, as
+ * many as its AttemptRunner takes; the rest are queued to Bull for any
+ * worker. A first attempt lost (the process died, Redis did not take the
+ * job) leaves its delivery pending, due since its insert: the sweeper
+ * queues it.
  */
 @Injectable()
 export class WebhookDispatcher {
@@ -27,6 +31,7 @@ export class WebhookDispatcher {
     private readonly outbox: MessageEventsOutbox,
     private readonly endpoints: WebhookEndpointsService,
     private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly runner: AttemptRunner,
     private readonly producer: WebhookProducer,
   ) {}
 
@@ -37,7 +42,7 @@ export class WebhookDispatcher {
       const batch = await this.dispatchBatch();
       if (!batch) return read;
       read += batch.events;
-      await this.producer.first(batch.deliveryIds);
+      await this.producer.first(this.runner.first(batch.deliveryIds));
       if (batch.events < BATCH) return read;
     }
   }
