@@ -6,7 +6,6 @@ import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { AttachmentPruner } from './attachment-pruner';
 import { AttemptRecorder } from './attempt-recorder';
-import { CompositionPool } from './composition-pool';
 import { DeliveryModule } from './delivery.module';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
@@ -29,7 +28,6 @@ import { SmtpTransport } from './transports/smtp.transport';
     DeliveryWorker,
     ScheduleReleaser,
     AttachmentPruner,
-    { provide: CompositionPool, useFactory: () => new CompositionPool() },
     {
       provide: MAIL_TRANSPORT,
       inject: [APP_CONFIG],

@@ -14,8 +14,8 @@ import { SuppressionsService } from '../suppressions/suppressions.service';
 import { AttemptRecorder, DeliveryOutcome } from './attempt-recorder';
 import { envelopeSender } from './envelope';
 import { Lease } from './lease';
-import { CompositionPool } from './composition-pool';
-import { Composition, copyOf, DkimKey, MimeAttachment } from './mime-composer';
+import { composeMime, Composition, copyOf, DkimKey, MimeAttachment } from './mime-composer';
+import { composeRaw } from './raw-composer';
 import { SimulatedDelivery } from './simulated-delivery';
 import { classifySmtpError, FailedHandover, NO_REPLY, sanitizeReply } from './smtp-reply';
 import { MAIL_TRANSPORT, MailTransport, OutboundMail, SmtpReply } from './transports/mail-transport';
@@ -80,7 +80,6 @@ export class DeliveryService {
     private readonly recorder: AttemptRecorder,
     private readonly simulated: SimulatedDelivery,
     private readonly metrics: MetricsService,
-    private readonly compositionPool: CompositionPool,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -238,12 +237,11 @@ export class DeliveryService {
     if (message.source === 'smtp') {
       const raw = await this.messages.rawContent(message.messageId);
       if (!raw) throw new Error('its raw content is missing');
-      return this.compositionPool.compose({ kind: 'raw', raw, rewrite: { from, date: new Date() }, dkim });
+      return composeRaw(raw, { from, date: new Date() }, dkim);
     }
     const attachments = message.attachmentCount > 0 ? await this.attachmentsOf(message.requestId) : undefined;
     const { toRecipients: to, replyTo, subject, html, text, headers } = message;
-    const fields = { from, to, replyTo, subject, html, text, headers, attachments };
-    return this.compositionPool.compose({ kind: 'mime', fields, dkim });
+    return composeMime({ from, to, replyTo, subject, html, text, headers, attachments }, dkim);
   }
 
   private attachmentsOf(requestId: string): Promise<MimeAttachment[]> {
