@@ -24,13 +24,9 @@ import type { SenderAddress } from './sender-address';
 
 type AddressRow = Pick<Address, 'id' | 'email' | 'name' | 'domainId' | 'createdAt'> & { sendable: boolean };
 
-/**
- * Most lookups one statement answers, and one such statement at a time:
- * lookups that arrive while it runs go together in the next.
- */
-const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 1 };
-
 /** An address with `sendable` read from its domain: never stored, so verifying a domain needs no update here. */
+/** Most lookups one statement answers, and most such statements at a time. */
+const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 2 };
 
 const SELECT_ADDRESS = `
   SELECT a.id, a.email, a.name, a.domain_id AS "domainId", a.created_at AS "createdAt",

@@ -140,13 +140,11 @@ const RENEW = `
 
 /**
  * Flushes at once, and messages per flush. Delivery claims, renews and ends
- * attempts for DELIVERY_CONCURRENCY messages at a time: while a flush is
- * running, what arrives waits for the next, so a busy worker pays one
- * statement (and one commit) for many messages, and an idle one waits for no
- * one. One flush at a time rather than two halved the statements per
- * message in the bench (bench/README.md).
+ * attempts for DELIVERY_CONCURRENCY messages at a time: while two flushes
+ * are running, what arrives waits for the next, so a busy worker pays one
+ * statement (and one commit) for many messages, and an idle one waits for no one.
  */
-const BATCH = { maxBatch: 64, maxConcurrent: 1 };
+const BATCH = { maxBatch: 64, maxConcurrent: 2 };
 
 /** A committer's options: BATCH, bisected on a refused value, one item of a message at a time. */
 function byMessage<I extends { messageId: string }>(): GroupCommitOptions<I> {

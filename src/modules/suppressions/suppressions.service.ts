@@ -26,11 +26,8 @@ const toDto = (row: SuppressionRow): SuppressionDto => ({
   created_at: row.created_at,
 });
 
-/**
- * Most lookups one statement answers, and one such statement at a time:
- * lookups that arrive while it runs go together in the next.
- */
-const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 1 };
+/** Most lookups one statement answers, and most such statements at a time. */
+const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 2 };
 
 interface Lookup {
   workspaceId: string;

@@ -57,11 +57,8 @@ const STATUS_AFTER: Record<AttemptOutcome, string> = {
 /** How early a queued attempt may start before its due time (Redis and PostgreSQL clocks, timers). */
 const DUE_SLACK_MS = 200;
 
-/**
- * Most attempts one claim or settle statement takes, and one such statement
- * at a time: attempts that arrive while it runs go together in the next.
- */
-const ATTEMPT_BATCH = { maxBatch: 64, maxConcurrent: 1 };
+/** Most attempts one claim or settle statement takes, and most such statements at a time. */
+const ATTEMPT_BATCH = { maxBatch: 64, maxConcurrent: 2 };
 
 interface ClaimRequest {
   deliveryId: string;
