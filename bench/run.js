@@ -957,8 +957,8 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
   let receiver = null;
   const { rows: tables } = await ctx.db.query(`SELECT to_regclass('email_requests') IS NOT NULL AS migrated`);
   if ((webhooks || whileAccepting) && tables[0].migrated) {
-    // Only this phase's messages: an earlier phase's are done.
-    await ctx.db.query('TRUNCATE email_requests, messages, message_events CASCADE');
+    // Only this phase's messages and endpoints: an earlier phase's are done.
+    await ctx.db.query('TRUNCATE email_requests, messages, message_events, webhook_endpoints CASCADE');
     await deleteRedisKeys(ctx.redis, `${QUEUE_PREFIX}:*`);
   }
   if (webhooks) {

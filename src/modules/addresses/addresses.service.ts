@@ -24,10 +24,10 @@ import type { SenderAddress } from './sender-address';
 
 type AddressRow = Pick<Address, 'id' | 'email' | 'name' | 'domainId' | 'createdAt'> & { sendable: boolean };
 
-/** An address with `sendable` read from its domain: never stored, so verifying a domain needs no update here. */
 /** Most lookups one statement answers, and most such statements at a time. */
 const LOOKUP_BATCH = { maxBatch: 200, maxConcurrent: 2 };
 
+/** An address with `sendable` read from its domain: never stored, so verifying a domain needs no update here. */
 const SELECT_ADDRESS = `
   SELECT a.id, a.email, a.name, a.domain_id AS "domainId", a.created_at AS "createdAt",
          d.verified_at IS NOT NULL AS sendable
