@@ -61,7 +61,13 @@ describe('PostgreSQL unreachable while deliveries are in flight', () => {
       .send({ from: sender.email, to: recipients, subject: 'outage', text: 'x' })
       .expect(202);
     await smtp.waitFor(8, 30000);
-
+    // Down while the relay holds a message (in its delay): that message is `sending`, and the
+    // relay will take it. Between two waves of claims none may be, as a wave's claims and
+    // outcomes are written together.
+    await eventually(async () => smtp.dataAttempts() > smtp.messages.length, {
+      intervalMs: 5,
+      what: "a message in the relay's hands",
+    });
     proxy.down();
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS / 2));
     // Sends that the relay took while the database was gone: their outcome is still to be written.
