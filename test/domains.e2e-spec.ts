@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { openSecret } from '@app/common';
+import { DataSource } from 'typeorm';
 import { Sql } from '../src/database/sql';
 import { AddressesService } from '../src/modules/addresses/addresses.service';
 import { DomainsService } from '../src/modules/addresses/domains.service';
@@ -533,6 +534,25 @@ describe('domains and sender addresses', () => {
       expect(await domains.getSigningKey(b.workspaceId, domain.id)).toBeNull();
       expect(await domains.getSigningKey(a.workspaceId, 'not-a-uuid')).toBeNull();
       expect(await domains.getSigningKey(a.workspaceId, MISSING_ID)).toBeNull();
+    });
+
+    it('reads a signing key once for the deliveries that ask for it at the same time', async () => {
+      const domains = t.app.get(DomainsService);
+      const ws = await createWorkspace(t);
+      const domain = await addDomain(ws);
+      publish(dns, domain);
+      await ws.api('post', `/v1/domains/${domain.id}/verify`).expect(200);
+      const reads = jest.spyOn(t.app.get(DataSource), 'query');
+      try {
+        const keys = await Promise.all(
+          Array.from({ length: 5 }, () => domains.getSigningKey(ws.workspaceId, domain.id)),
+        );
+        expect(new Set(keys).size).toBe(1);
+        expect(keys[0]?.domainName).toBe(domain.name);
+        expect(reads).toHaveBeenCalledTimes(1);
+      } finally {
+        reads.mockRestore();
+      }
     });
   });
 

@@ -12,7 +12,7 @@ import {
   PageQueryDto,
   sealSecret,
   SqlState,
-  TtlCache,
+  SharedLoads,
 } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -52,7 +52,8 @@ const SIGNING_KEY_TTL_MS = 60_000;
 @Injectable()
 export class DomainsService implements OnModuleInit {
   private readonly logger = new Logger(DomainsService.name);
-  private readonly signingKeys = new TtlCache<string, { key: SigningKey | null }>(SIGNING_KEY_TTL_MS, 1000);
+  /** A key's read is shared by the deliveries that ask for it at once (a worker's first batch, say). */
+  private readonly signingKeys = new SharedLoads<string, SigningKey | null>(SIGNING_KEY_TTL_MS, 1000);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -135,13 +136,10 @@ export class DomainsService implements OnModuleInit {
   }
 
   /** The key to sign mail from a verified domain with; null for unknown, foreign or pending domains. */
-  async getSigningKey(workspaceId: string, domainId: string): Promise<SigningKey | null> {
-    const cacheKey = signingKeyId(workspaceId, domainId);
-    const cached = this.signingKeys.get(cacheKey);
-    if (cached) return cached.key;
-    const key = await this.readSigningKey(workspaceId, domainId);
-    this.signingKeys.set(cacheKey, { key });
-    return key;
+  getSigningKey(workspaceId: string, domainId: string): Promise<SigningKey | null> {
+    return this.signingKeys.get(signingKeyId(workspaceId, domainId), () =>
+      this.readSigningKey(workspaceId, domainId),
+    );
   }
 
   private async readSigningKey(workspaceId: string, domainId: string): Promise<SigningKey | null> {

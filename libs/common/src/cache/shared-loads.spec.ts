@@ -38,4 +38,15 @@ describe('SharedLoads', () => {
     await loads.get('a', async () => ++calls);
     expect(calls).toBe(2);
   });
+
+  it('loads again after delete, even while the deleted load is in flight', async () => {
+    const loads = new SharedLoads<string, number>(60_000, 10);
+    let calls = 0;
+    const load = async () => ++calls;
+    const first = loads.get('a', load);
+    loads.delete('a');
+    expect(await loads.get('a', load)).toBe(2);
+    expect(await first).toBe(1);
+    expect(await loads.get('a', load)).toBe(2);
+  });
 });

@@ -30,6 +30,11 @@ export class SharedLoads<K, V> {
     return loading;
   }
 
+  /** Forgets the key's value (or load in flight): the next caller loads again. */
+  delete(key: K): void {
+    this.cache.delete(key);
+  }
+
   private forget(key: K, loading: Promise<V>): void {
     if (this.cache.get(key) === loading) this.cache.delete(key);
   }
