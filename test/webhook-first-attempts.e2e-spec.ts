@@ -4,7 +4,12 @@ import { AttemptJobId, WEBHOOK_QUEUE } from '../src/modules/webhooks/webhook.job
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
-import { startWebhookReceiver, verifyWebhook, WebhookReceiver } from './support/webhook-receiver';
+import {
+  startWebhookReceiver,
+  subscribeWebhook,
+  verifyWebhook,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 
 const CONCURRENCY = 2;
 /** What AttemptRunner holds at most: a slot each, and 5 waiting per slot. */
@@ -52,14 +57,6 @@ describe('first webhook attempts made by the dispatching worker', () => {
     return { ws, sender: await createSender(t, ws) };
   }
 
-  async function subscribe(ws: Workspace, path: string): Promise<{ id: string; secret: string }> {
-    const res = await ws
-      .api('post', '/v1/webhooks')
-      .send({ url: receiver.url(path), events: ['message.sent'] })
-      .expect(201);
-    return res.body.data;
-  }
-
   async function send(ws: Workspace, sender: Sender, to: string[]): Promise<void> {
     await ws
       .api('post', '/v1/emails')
@@ -102,8 +99,8 @@ describe('first webhook attempts made by the dispatching worker', () => {
     it('posts first attempts with no Bull job; a failed first attempt is retried by a Bull job', async () => {
       const { t, queue, jobs } = app;
       const { ws, sender } = await workspace(t);
-      const hook = await subscribe(ws, '/direct');
-      const flaky = await subscribe(ws, '/direct-flaky');
+      const hook = await subscribeWebhook(ws, receiver.url('/direct'));
+      const flaky = await subscribeWebhook(ws, receiver.url('/direct-flaky'));
       receiver.answer('/direct-flaky', (n) => ({ status: n === 0 ? 503 : 204 }));
       await send(
         ws,
@@ -142,7 +139,7 @@ describe('first webhook attempts made by the dispatching worker', () => {
       const { ws, sender } = await workspace(t);
       const MESSAGES = 40;
       const DELAY_MS = 300;
-      const hook = await subscribe(ws, '/slow');
+      const hook = await subscribeWebhook(ws, receiver.url('/slow'));
       receiver.answer('/slow', () => ({ status: 200, delayMs: DELAY_MS }));
       const before = jobs.length;
       await send(
@@ -191,7 +188,7 @@ describe('first webhook attempts made by the dispatching worker', () => {
     it('posts a delivery whose local first attempt was lost (pending, never attempted, no job) through the sweeper', async () => {
       const { t, jobs } = app;
       const { ws } = await workspace(t);
-      const hook = await subscribe(ws, '/lost');
+      const hook = await subscribeWebhook(ws, receiver.url('/lost'));
       // As the dispatcher commits it, when the process dies before its first attempt: the row, no job.
       const { rows } = await t.db.query(
         `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload)

@@ -2,7 +2,12 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { AttemptJobId, WEBHOOK_QUEUE } from '../src/modules/webhooks/webhook.jobs';
 import { eventually } from './support/app';
-import { startWebhookReceiver, verifyWebhook, WebhookReceiver } from './support/webhook-receiver';
+import {
+  startWebhookReceiver,
+  subscribeWebhook,
+  verifyWebhook,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
 
 describe('a worker killed while webhook deliveries are pending', () => {
@@ -30,11 +35,7 @@ describe('a worker killed while webhook deliveries are pending', () => {
   });
 
   it('posts every event at least once after a restart, the first attempts it held too; duplicates only for attempts that were in flight', async () => {
-    const created = await stack.ws
-      .api('post', '/v1/webhooks')
-      .send({ url: receiver.url('/crash'), events: ['message.sent'] })
-      .expect(201);
-    const secret: string = created.body.data.secret;
+    const { secret } = await subscribeWebhook(stack.ws, receiver.url('/crash'));
     receiver.answer('/crash', () => ({ status: 200, delayMs: 200 }));
     const recipients = Array.from({ length: MESSAGES }, (_, i) => `w${i}@example.test`);
     await stack.send(recipients, 'webhook crash');

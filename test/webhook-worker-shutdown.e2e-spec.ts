@@ -2,7 +2,12 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { AttemptJobId, WEBHOOK_QUEUE } from '../src/modules/webhooks/webhook.jobs';
 import { eventually } from './support/app';
-import { startWebhookReceiver, verifyWebhook, WebhookReceiver } from './support/webhook-receiver';
+import {
+  startWebhookReceiver,
+  subscribeWebhook,
+  verifyWebhook,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
 
 describe('graceful shutdown of a worker making webhook attempts (SIGTERM)', () => {
@@ -28,11 +33,7 @@ describe('graceful shutdown of a worker making webhook attempts (SIGTERM)', () =
   });
 
   it('finishes the attempts in flight, hands the first attempts not started to Bull, exits 0', async () => {
-    const created = await stack.ws
-      .api('post', '/v1/webhooks')
-      .send({ url: receiver.url('/term'), events: ['message.sent'] })
-      .expect(201);
-    const secret: string = created.body.data.secret;
+    const { secret } = await subscribeWebhook(stack.ws, receiver.url('/term'));
     receiver.answer('/term', () => ({ status: 200, delayMs: 500 }));
     await stack.send(
       Array.from({ length: MESSAGES }, (_, i) => `term${i}@example.test`),

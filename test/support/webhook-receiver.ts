@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { Workspace } from './app';
 
 export interface ReceivedWebhook {
   path: string;
@@ -87,4 +88,13 @@ export function verifyWebhook(request: ReceivedWebhook, secret: string): unknown
   if (!given.includes(expected))
     throw new Error(`hand-computed signature ${expected} not in ${headers['webhook-signature']}`);
   return parsed;
+}
+
+/** Creates an endpoint of the workspace at `url` for `message.sent`; answers its id and its secret (shown once). */
+export async function subscribeWebhook(ws: Workspace, url: string): Promise<{ id: string; secret: string }> {
+  const res = await ws
+    .api('post', '/v1/webhooks')
+    .send({ url, events: ['message.sent'] })
+    .expect(201);
+  return res.body.data;
 }
