@@ -6,6 +6,43 @@ import { SmtpTransport } from '../src/modules/delivery/transports/smtp.transport
 const mail = (to: string): OutboundMail => ({
   envelope: { from: 'sender@example.test', to },
   raw: Buffer.from(`From: sender@example.test\r\nTo: ${to}\r\nSubject: abort\r\n\r\nx\r\n`),
+  messageId: `<${to}>`,
+});
+
+describe('the SMTP transport', () => {
+  let smtp: SmtpSink;
+  let transport: SmtpTransport;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    transport = new SmtpTransport({ url: smtp.url, maxConnections: 2 });
+  });
+  afterAll(async () => {
+    transport.close();
+    await smtp.close();
+  });
+
+  it('hands over the bytes exactly as composed, to the envelope, and answers the reply', async () => {
+    const raw = Buffer.from(
+      'From: sender@example.test\r\nTo: exact@example.test\r\nSubject: =?UTF-8?B?w6k=?=\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+        '.a line that starts with a dot\r\n..two dots\r\n.\r\nplain ü 😀\r\n',
+    );
+    const reply = await transport.send(
+      {
+        envelope: { from: 'bounce@example.test', to: 'exact@example.test' },
+        raw,
+        messageId: '<m@example.test>',
+      },
+      new AbortController().signal,
+    );
+    expect(reply.code).toBe(250);
+    expect(reply.response).toMatch(/^250 /);
+    const [received] = smtp.messages;
+    expect(received.envelopeFrom).toBe('bounce@example.test');
+    expect(received.envelopeTo).toEqual(['exact@example.test']);
+    expect(received.raw.equals(raw)).toBe(true);
+  });
 });
 
 describe('the SMTP transport, aborted', () => {

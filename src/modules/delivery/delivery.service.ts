@@ -224,7 +224,8 @@ export class DeliveryService {
     const key = await this.domains.getSigningKey(message.workspaceId, sender.domainId);
     const shared = [message.requestId, sender.email, sender.name, key?.domainName, key?.selector].join('\n');
     const composition = await this.compositions.get(shared, () => this.composeRequest(message, sender, key));
-    return { envelope, raw: copyOf(composition, `<${message.messageId}@${sender.domainName}>`) };
+    const messageId = `<${message.messageId}@${sender.domainName}>`;
+    return { envelope, raw: copyOf(composition, messageId), messageId };
   }
 
   /** The bytes every copy of the message's request shares, sent from `sender` and signed with `key`. */

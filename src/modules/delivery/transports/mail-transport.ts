@@ -3,6 +3,8 @@ export interface OutboundMail {
   envelope: { from: string; to: string };
   /** The message as sent (see composeMime). */
   raw: Buffer;
+  /** Its Message-ID header's value, angle brackets included. */
+  messageId: string;
 }
 
 /** What the receiving server answered when it took the message. */
