@@ -203,12 +203,12 @@ describe('attachments', () => {
         attachments: undefined,
       });
       await settled(uuid, 'sent');
+      const requestId = await requestOf(uuid);
       // The job (which would drop bytes after recording `sent`) is done once Bull removed it.
-      await eventually(async () => !(await queue.getJob(DeliveryJobId.first(uuid))), {
+      await eventually(async () => !(await queue.getJob(DeliveryJobId.request(requestId))), {
         what: 'the delivery job to finish',
       });
       expect(receivedBy('plain@example.test')[0].parsed.attachments).toEqual([]);
-      const requestId = await requestOf(uuid);
       expect(reads.mock.calls.filter(([id]) => id === requestId)).toEqual([]);
       expect(drops.mock.calls.filter(([ids]) => ids.includes(requestId))).toEqual([]);
     } finally {

@@ -1,6 +1,6 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { DELIVERY_QUEUE } from '../src/modules/delivery/delivery.jobs';
+import { DELIVERY_QUEUE, DeliveryJobId, messagesOf } from '../src/modules/delivery/delivery.jobs';
 import { MESSAGE_STATUSES } from '../src/modules/messages/message-status';
 import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
@@ -43,6 +43,12 @@ describe('POST /v1/emails/batch', () => {
       [ws.workspaceId],
     );
     return rows[0] as { requests: number; messages: number; attachments: number };
+  };
+  /** The messages the first job of `uuid`'s request delivers, or null without one. */
+  const queuedWith = async (uuid: string) => {
+    const { rows } = await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [uuid]);
+    const job = await queue.getJob(DeliveryJobId.request(rows[0].request_id));
+    return job ? messagesOf(job.data) : null;
   };
   const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from([0, 255, 128, 7])]);
   const logo = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
@@ -125,10 +131,11 @@ describe('POST /v1/emails/batch', () => {
       attachments: [],
       events: [{ type: 'scheduled' }],
     });
-    // Handed to delivery: the messages due now; the scheduled one is not.
-    expect(await queue.getJob(withFiles)).not.toBeNull();
-    expect(await queue.getJob(again)).not.toBeNull();
-    expect(await queue.getJob(later)).toBeNull();
+    // Handed to delivery: the messages due now, each item's in its own job; the scheduled one is not.
+    const firstItem = res.body.data[0].messages.map((m: { uuid: string }) => m.uuid);
+    expect((await queuedWith(withFiles))?.sort()).toEqual(firstItem.sort());
+    expect(await queuedWith(again)).toEqual([again]);
+    expect(await queuedWith(later)).toBeNull();
 
     const list = await ws.api('get', '/v1/messages?limit=5').expect(200);
     for (const item of list.body.data) expect(item).not.toHaveProperty('attachments');
@@ -140,7 +147,7 @@ describe('POST /v1/emails/batch', () => {
     expect(status).toBe('pending');
     const read = await ws.api('get', `/v1/messages/${uuid}`).expect(200);
     expect(read.body.data).toMatchObject({ status: 'pending', scheduled_at: '2019-12-31T22:00:00.000Z' });
-    expect(await queue.getJob(uuid)).not.toBeNull();
+    expect(await queuedWith(uuid)).toEqual([uuid]);
   });
 
   it('one bad item creates nothing, and every failing field is named emails[i].…', async () => {

@@ -1,10 +1,19 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { Client } from 'pg';
+import {
+  DELIVERY_QUEUE,
+  DeliveryJobId,
+  messagesOf,
+  SendJobData,
+} from '../src/modules/delivery/delivery.jobs';
 import {
   StrandedMessagesRepository,
   StrandedMessage,
 } from '../src/modules/messages/stranded-messages.repository';
-import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
-import { createSender, Sender } from './support/sending';
+import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
+import { createSender, Sender, settledMessage } from './support/sending';
+import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 
 describe('the sweeper’s reads', () => {
   let t: TestApp;
@@ -100,5 +109,64 @@ describe('the sweeper’s reads', () => {
     } finally {
       await other.end();
     }
+  });
+});
+
+describe('the sweeper and the first jobs of requests', () => {
+  let smtp: SmtpSink;
+  let t: TestApp;
+  let ws: Workspace;
+  let sender: Sender;
+  let queue: Queue<SendJobData>;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await createTestApp({ SMTP_URL: smtp.url, SWEEP_INTERVAL_MS: '200', SWEEP_GRACE_MS: '300' });
+    ws = await createWorkspace(t);
+    sender = await createSender(t, ws);
+    queue = t.app.get(getQueueToken(DELIVERY_QUEUE));
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  const send = async (to: string[]) => {
+    const res = await ws.api('post', '/v1/emails').send({ from: sender.email, to, subject: 's', text: 'x' });
+    expect(res.status).toBe(202);
+    const uuids: string[] = res.body.data.messages.map((m: { uuid: string }) => m.uuid);
+    const { rows } = await t.db.query(`SELECT DISTINCT request_id FROM messages WHERE id = ANY($1)`, [uuids]);
+    expect(rows).toHaveLength(1);
+    return { uuids, job: DeliveryJobId.request(rows[0].request_id) };
+  };
+
+  it("queues a request's messages as one job, and sweeps only those whose request has no job left", async () => {
+    // Paused in Redis: the worker takes no job, the sweeper still runs.
+    await queue.pause();
+    const kept = await send(['kept1@x.test', 'kept2@x.test']);
+    const lost = await send(['lost1@x.test', 'lost2@x.test']);
+    for (const { uuids, job } of [kept, lost]) {
+      expect(messagesOf((await queue.getJob(job))!.data).sort()).toEqual([...uuids].sort());
+    }
+    await (await queue.getJob(lost.job))!.remove();
+
+    // Past their grace, all four are swept: the two whose request job is gone get their own.
+    await eventually(
+      async () => (await Promise.all(lost.uuids.map((id) => queue.getJob(id)))).every(Boolean),
+      {
+        what: 'jobs for the messages whose request job is gone',
+      },
+    );
+    for (const id of kept.uuids) expect(await queue.getJob(DeliveryJobId.first(id))).toBeNull();
+    expect(await queue.getJob(kept.job)).not.toBeNull();
+
+    await queue.resume();
+    for (const id of [...kept.uuids, ...lost.uuids]) await settledMessage(ws, id, 'sent');
+    expect(smtp.messages.map((m) => m.envelopeTo[0]).sort()).toEqual([
+      'kept1@x.test',
+      'kept2@x.test',
+      'lost1@x.test',
+      'lost2@x.test',
+    ]);
   });
 });

@@ -11,6 +11,8 @@ export interface QueuedJob<T> {
   /** Bull job id: one per attempt, so queuing the same attempt twice adds one job. */
   jobId: string;
   delayMs?: number;
+  /** For addMissing: the id of another job that, when queued, does this one's work. */
+  alsoQueuedAs?: string;
 }
 
 /**
@@ -61,15 +63,19 @@ export class QueueWriter<T> {
   }
 
   /**
-   * Adds the jobs that are not in the queue already: one round trip looks
-   * them up, so a sweep over a queued backlog does not re-add it job by job.
+   * Adds the jobs that are not in the queue already, under their id or their
+   * `alsoQueuedAs`: one round trip looks them up, so a sweep over a queued
+   * backlog does not re-add it job by job.
    */
   async addMissing(jobs: QueuedJob<T>[]): Promise<boolean> {
     if (jobs.length === 0 || this.queue.client.status !== 'ready') return this.add(jobs);
     const pipeline = this.queue.client.pipeline();
-    for (const job of jobs) pipeline.exists(this.queue.toKey(job.jobId));
+    for (const { jobId, alsoQueuedAs } of jobs) {
+      const keys = [jobId, ...(alsoQueuedAs ? [alsoQueuedAs] : [])].map((id) => this.queue.toKey(id));
+      pipeline.exists(...keys);
+    }
     const found = await this.withinTimeout(pipeline.exec());
-    return this.add(found ? jobs.filter((_, i) => found[i][1] !== 1) : jobs);
+    return this.add(found ? jobs.filter((_, i) => !((found[i][1] as number) > 0)) : jobs);
   }
 
   /** The command's answer, or null when Redis did not answer within the timeout. */

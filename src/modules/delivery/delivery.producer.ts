@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { QueueWriter } from '../../redis/queue-writer';
+import { QueuedJob as QueuedBullJob, QueueWriter } from '../../redis/queue-writer';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobId, SendJobData } from './delivery.jobs';
 
 export interface QueuedJob {
@@ -12,6 +12,16 @@ export interface QueuedJob {
   /** Bull job id: the message uuid for a first attempt, so queuing twice adds one job. */
   jobId: string;
   delayMs?: number;
+  /** For addMissing: its request's first job, which delivers this message too while it is queued. */
+  alsoQueuedAs?: string;
+}
+
+/** An accepted email request's messages, to be delivered by one job. */
+export interface QueuedRequest {
+  emailRequestId: string;
+  messageIds: string[];
+  /** The HTTP request that accepted it. */
+  requestId?: string;
 }
 
 /**
@@ -32,12 +42,25 @@ export class DeliveryProducer {
     );
   }
 
-  /** First delivery attempt of newly accepted messages. Answers whether Redis took them in time. */
+  /**
+   * First delivery attempt of the messages of newly accepted requests: one job
+   * per request. Answers whether Redis took them in time.
+   */
+  enqueueRequests(requests: QueuedRequest[]): Promise<boolean> {
+    return this.writer.add(
+      requests.map(({ emailRequestId, messageIds, requestId }) => ({
+        data: requestId ? { messageIds, requestId } : { messageIds },
+        jobId: DeliveryJobId.request(emailRequestId),
+      })),
+    );
+  }
+
+  /** First delivery attempt of messages queued one by one (released, retried, rescheduled). */
   enqueue(messages: { messageId: string; requestId?: string }[]): Promise<boolean> {
     return this.add(messages.map((m) => ({ ...m, jobId: DeliveryJobId.first(m.messageId) })));
   }
 
-  /** Adds the jobs that are not in the queue already (see QueueWriter.addMissing). */
+  /** Adds the jobs that are not in the queue already, under their id or their `alsoQueuedAs` (see QueueWriter.addMissing). */
   addMissing(jobs: QueuedJob[]): Promise<boolean> {
     return this.writer.addMissing(jobs.map(toQueued));
   }
@@ -47,6 +70,13 @@ export class DeliveryProducer {
   }
 }
 
-function toQueued({ messageId, requestId, jobId, delayMs }: QueuedJob) {
-  return { data: requestId ? { messageId, requestId } : { messageId }, jobId, delayMs };
+function toQueued({
+  messageId,
+  requestId,
+  jobId,
+  delayMs,
+  alsoQueuedAs,
+}: QueuedJob): QueuedBullJob<SendJobData> {
+  const data = requestId ? { messageIds: [messageId], requestId } : { messageIds: [messageId] };
+  return { data, jobId, delayMs, alsoQueuedAs };
 }

@@ -197,13 +197,17 @@ export class EmailsService {
 
     const stored = await this.store(prepared);
     this.count(prepared.filter(({ call }) => stored.has(call.id)));
-    await this.producer.enqueue(
+    await this.producer.enqueueRequests(
       prepared
         .filter(({ call }) => stored.has(call.id))
         .flatMap(({ call, requests }) =>
           requests
             .filter((r) => r.status === 'pending')
-            .flatMap((r) => r.messages.map((m) => ({ messageId: m.id, requestId: call.requestId }))),
+            .map((r) => ({
+              emailRequestId: r.id,
+              messageIds: r.messages.map((m) => m.id),
+              requestId: call.requestId,
+            })),
         ),
     );
     return prepared.map(({ call, results }) => (stored.has(call.id) ? results : keyTakenOver()));

@@ -7,6 +7,8 @@ type StrandedStatus = (typeof STRANDED_STATUSES)[number];
 
 export interface StrandedMessage {
   id: string;
+  /** Its email request's id. */
+  requestId: string;
   status: StrandedStatus;
   attempts: number;
 }
@@ -60,15 +62,19 @@ export class StrandedMessagesRepository {
         const { where, key, usesGrace } = STRANDED[status];
         let after: { cursor: string; id: string } | null = null;
         for (;;) {
-          const rows: { id: string; attempts: number; cursor: string }[] = await tx.rows(
-            `SELECT id, attempts, ${key}::text AS cursor FROM messages
+          const rows: { id: string; request_id: string; attempts: number; cursor: string }[] = await tx.rows(
+            `SELECT id, request_id, attempts, ${key}::text AS cursor FROM messages
               WHERE ${where}
                 AND ($1::timestamptz IS NULL OR (${key}, id) > ($1::timestamptz, $2::uuid))
               ORDER BY ${key}, id
               LIMIT $3`,
             [after?.cursor ?? null, after?.id ?? null, batchSize, ...(usesGrace ? [graceMs] : [])],
           );
-          if (rows.length > 0) await visit(rows.map(({ id, attempts }) => ({ id, status, attempts })));
+          if (rows.length > 0) {
+            await visit(
+              rows.map(({ id, request_id, attempts }) => ({ id, requestId: request_id, status, attempts })),
+            );
+          }
           if (rows.length < batchSize) break;
           after = rows[rows.length - 1];
         }
