@@ -56,12 +56,13 @@ const CLAIM = `
   ), prev AS (
     SELECT m.id, m.status, i.lease_ms, i.max_attempts, i.n
       FROM messages m JOIN input i ON i.id = m.id
+     WHERE m.id = ANY($1::uuid[])
      ORDER BY m.id
        FOR UPDATE OF m
   ), abandoned AS (
     UPDATE messages m SET status = 'failed', updated_at = now(), lease_until = NULL
       FROM prev
-     WHERE m.id = prev.id AND m.status = ANY($5::varchar[])
+     WHERE m.id = prev.id AND m.id = ANY($1::uuid[]) AND m.status = ANY($5::varchar[])
        AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= prev.max_attempts
     RETURNING prev.n, m.id, m.workspace_id, m.attempts
   ), claimed AS (
@@ -69,7 +70,7 @@ const CLAIM = `
        SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
            lease_until = now() + prev.lease_ms * interval '1 millisecond', next_attempt_at = NULL
       FROM prev
-     WHERE m.id = prev.id AND m.status = ANY($4::varchar[])
+     WHERE m.id = prev.id AND m.id = ANY($1::uuid[]) AND m.status = ANY($4::varchar[])
        AND (m.status <> 'deferred' OR m.next_attempt_at <= now() + interval '1 second')
        AND (m.status <> 'sending' OR (m.lease_until < now() AND m.attempts < prev.max_attempts))
     RETURNING prev.n, m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
@@ -108,13 +109,13 @@ const MOVE = `
       n int, id uuid, status varchar, sources varchar[], attempt int, workspace_id uuid,
       next_attempt_at timestamptz, restart boolean, detail jsonb)
   ), locked AS (
-    SELECT id FROM messages WHERE id IN (SELECT id FROM input) ORDER BY id FOR UPDATE
+    SELECT id FROM messages WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
   ), moved AS (
     UPDATE messages m
        SET status = i.status, updated_at = now(), lease_until = NULL, next_attempt_at = i.next_attempt_at,
            attempts = CASE WHEN i.restart THEN 0 ELSE m.attempts END
       FROM locked l JOIN input i ON i.id = l.id
-     WHERE m.id = l.id AND m.status = ANY(i.sources)
+     WHERE m.id = l.id AND m.id = ANY($2::uuid[]) AND m.status = ANY(i.sources)
        AND (i.attempt IS NULL OR m.attempts = i.attempt)
        AND (i.workspace_id IS NULL OR m.workspace_id = i.workspace_id)
     RETURNING i.n, m.id, m.workspace_id, m.recipient, m.status, i.detail
@@ -131,11 +132,11 @@ const RENEW = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS i(id, attempt, lease_ms, n)
   ), locked AS (
-    SELECT id FROM messages WHERE id IN (SELECT id FROM input) AND status = 'sending' ORDER BY id FOR UPDATE
+    SELECT id FROM messages WHERE id = ANY($1::uuid[]) AND status = 'sending' ORDER BY id FOR UPDATE
   )
   UPDATE messages m SET lease_until = now() + i.lease_ms * interval '1 millisecond'
     FROM locked l JOIN input i ON i.id = l.id
-   WHERE m.id = l.id AND m.status = 'sending' AND m.attempts = i.attempt
+   WHERE m.id = l.id AND m.id = ANY($1::uuid[]) AND m.status = 'sending' AND m.attempts = i.attempt
   RETURNING i.n::int AS n`;
 
 /**
@@ -212,7 +213,11 @@ export class LifecycleWrites {
       restart: m.restart,
       detail: m.detail,
     }));
-    const rows = await db.rows<Record<string, unknown>>(MOVE, [JSON.stringify(input)], 'lifecycle-move-many');
+    const rows = await db.rows<Record<string, unknown>>(
+      MOVE,
+      [JSON.stringify(input), moves.map((m) => m.messageId)],
+      'lifecycle-move-many',
+    );
     return answers(moves, rows, (row) => ({
       event: toEvent(row),
       workspaceId: row.workspace_id as string,
