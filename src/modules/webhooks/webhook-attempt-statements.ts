@@ -28,7 +28,7 @@ export const CLAIM = `
       FROM asked a
       JOIN webhook_deliveries d ON d.id = a.id
       JOIN webhook_endpoints e ON e.id = d.endpoint_id
-     WHERE d.status IN ('pending', 'sending')
+     WHERE d.id = ANY($1::uuid[]) AND d.status IN ('pending', 'sending')
      ORDER BY d.id
        FOR UPDATE OF d
   ), cut AS (
@@ -42,13 +42,13 @@ export const CLAIM = `
        SET status = 'sending', attempts = d.attempts + 1,
            lease_until = now() + prev.lease_ms * interval '1 millisecond'
       FROM prev
-     WHERE d.id = prev.id AND prev.enabled
+     WHERE d.id = prev.id AND d.id = ANY($1::uuid[]) AND prev.enabled
        AND ((prev.status = 'pending' AND prev.next_attempt_at <= now() + $3 * interval '1 millisecond')
          OR (prev.status = 'sending' AND prev.lease_until < now()))
     RETURNING d.id, d.event_id::text, d.attempts, d.payload, d.endpoint_id
   ), dropped AS (
     UPDATE webhook_deliveries d SET status = 'disabled', lease_until = NULL
-      FROM prev WHERE d.id = prev.id AND NOT prev.enabled
+      FROM prev WHERE d.id = prev.id AND d.id = ANY($1::uuid[]) AND NOT prev.enabled
   )
   SELECT p.i, cut.delivery_id IS NOT NULL AS interrupted, c.id, c.event_id, c.attempts, c.payload,
          e.url, e.secret
@@ -74,14 +74,14 @@ export const SETTLE = `
   ), held AS (
     SELECT a.*
       FROM asked a JOIN webhook_deliveries d ON d.id = a.id
-     WHERE d.status = 'sending' AND d.attempts = a.attempt
+     WHERE d.id = ANY($1::uuid[]) AND d.status = 'sending' AND d.attempts = a.attempt
      ORDER BY d.id
        FOR NO KEY UPDATE OF d
   ), done AS (
     UPDATE webhook_deliveries d
        SET status = h.status, lease_until = NULL, next_attempt_at = coalesce(h.next_attempt_at, d.next_attempt_at)
       FROM held h
-     WHERE d.id = h.id AND d.status = 'sending' AND d.attempts = h.attempt
+     WHERE d.id = h.id AND d.id = ANY($1::uuid[]) AND d.status = 'sending' AND d.attempts = h.attempt
     RETURNING d.id, d.endpoint_id, h.i, h.attempt, h.outcome, h.status_code, h.error, h.at, h.next_attempt_at
   ), attempt AS (
     INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, outcome, status_code, error, at, next_attempt_at)
