@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { DELIVERY_QUEUE, DeliveryJobId, SendJobData } from '../src/modules/delivery/delivery.jobs';
 import { eventually } from './support/app';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
 
@@ -24,6 +27,11 @@ describe('graceful shutdown of a worker (SIGTERM)', () => {
     expect(afterStop.sent).toBeGreaterThanOrEqual(4);
     expect(afterStop.sent + (afterStop.pending ?? 0)).toBe(20);
     expect(smtp.messages).toHaveLength(afterStop.sent);
+    // The 20 were one job; those it had not started are queued again, one job each.
+    const { rows: left } = await stack.api.db.query(`SELECT id FROM messages WHERE status = 'pending'`);
+    const queue = stack.api.app.get<Queue<SendJobData>>(getQueueToken(DELIVERY_QUEUE));
+    expect(left.length).toBeGreaterThan(0);
+    for (const { id } of left) expect(await queue.getJob(DeliveryJobId.first(id))).not.toBeNull();
 
     smtp.setDelay(0);
     await stack.startWorker({ DELIVERY_CONCURRENCY: '4' });

@@ -31,6 +31,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly sweeper: PeriodicTask;
   private readonly deliveries: ConcurrencyLimit;
+  private stopping = false;
 
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendJobData>,
@@ -57,10 +58,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * On SIGTERM: stop taking jobs and let in-flight deliveries finish, for at
-   * most SHUTDOWN_GRACE_MS (a delivery cut short is retried after its lease).
-   * Runs before other modules close the database.
+   * most SHUTDOWN_GRACE_MS (a delivery cut short is retried after its lease);
+   * the messages of taken jobs that have not started are queued again, one
+   * job each, for the next worker. Runs before other modules close the database.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     this.sweeper.stop();
     await settleWithin(this.queue.close(), SHUTDOWN_GRACE_MS);
     this.transport.close();
@@ -68,14 +71,24 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * Delivers a job's messages, each once a delivery slot is free (it is
-   * claimed only then, so its lease does not run while it waits). The job
-   * fails, after all have ended, if any delivery stopped on an error: the
-   * message is left to its lease or the sweeper.
+   * claimed only then, so its lease does not run while it waits). Those that
+   * get their slot after SIGTERM are queued again instead. The job fails,
+   * after all have ended, if any delivery stopped on an error: the message is
+   * left to its lease or the sweeper.
    */
   private async deliverAll(messageIds: string[], requestId?: string): Promise<void> {
+    const unstarted: string[] = [];
     const ended = await Promise.allSettled(
-      messageIds.map((id) => this.deliveries.run(() => this.delivery.deliver(id, requestId))),
+      messageIds.map((id) =>
+        this.deliveries.run(async () => {
+          if (this.stopping) unstarted.push(id);
+          else await this.delivery.deliver(id, requestId);
+        }),
+      ),
     );
+    if (unstarted.length > 0) {
+      await this.producer.enqueue(unstarted.map((messageId) => ({ messageId, requestId })));
+    }
     const failed = ended.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
