@@ -1,14 +1,7 @@
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
-import { AttemptJobId, WEBHOOK_QUEUE } from '../src/modules/webhooks/webhook.jobs';
 import { eventually } from './support/app';
-import {
-  startWebhookReceiver,
-  subscribeWebhook,
-  verifyWebhook,
-  WebhookReceiver,
-} from './support/webhook-receiver';
-import { startWorkerStack, WorkerStack } from './support/worker-stack';
+import { subscribeWebhook, verifyWebhook, WebhookReceiver } from './support/webhook-receiver';
+import { startWebhookStack, WebhookStack } from './support/webhook-stack';
+import { WorkerStack } from './support/worker-stack';
 
 describe('a worker killed while webhook deliveries are pending', () => {
   let stack: WorkerStack;
@@ -25,14 +18,13 @@ describe('a worker killed while webhook deliveries are pending', () => {
     SWEEP_GRACE_MS: '1000',
   };
 
+  let webhooks: WebhookStack;
+
   beforeAll(async () => {
-    receiver = await startWebhookReceiver();
-    stack = await startWorkerStack({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+    webhooks = await startWebhookStack();
+    ({ stack, receiver } = webhooks);
   });
-  afterAll(async () => {
-    await stack.close();
-    await receiver.close();
-  });
+  afterAll(() => webhooks.close());
 
   it('posts every event at least once after a restart, the first attempts it held too; duplicates only for attempts that were in flight', async () => {
     const { secret } = await subscribeWebhook(stack.ws, receiver.url('/crash'));
@@ -47,19 +39,13 @@ describe('a worker killed while webhook deliveries are pending', () => {
       `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'sending'`,
     );
     const inFlight: number = held.rows[0].n;
-    const pending = await stack.api.db.query(
-      `SELECT id, attempts FROM webhook_deliveries WHERE status = 'pending'`,
-    );
+    const pending = await webhooks.pendingWithJobs();
     const receivedAtKill = receiver.received.length;
     // First attempts the killed worker had taken and not started: never attempted, no job; only the sweeper finds them.
-    const queue: Queue = stack.api.app.get(getQueueToken(WEBHOOK_QUEUE));
-    const jobs = await Promise.all(
-      pending.rows.map(({ id, attempts }) => queue.getJob(AttemptJobId.attempt(id, attempts + 1))),
-    );
-    const lost = pending.rows.filter(({ attempts }, i) => attempts === 0 && !jobs[i]).length;
+    const lost = pending.filter(({ attempts, job }) => attempts === 0 && !job).length;
     expect(inFlight).toBeGreaterThan(0);
     expect(inFlight).toBeLessThanOrEqual(CONCURRENCY);
-    expect(pending.rows.length).toBeGreaterThan(0);
+    expect(pending.length).toBeGreaterThan(0);
     expect(lost).toBeGreaterThan(0);
     expect(receivedAtKill).toBeLessThan(MESSAGES);
 
