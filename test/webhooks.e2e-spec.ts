@@ -375,6 +375,22 @@ describe('webhooks (SPEC §12)', () => {
       expect(log[1].error).toBe(`timeout: no answer within ${TIMEOUT_MS} ms`);
     });
 
+    it('posts to a URL by host name with its Host header and its credentials as Basic auth', async () => {
+      const url = receiver.url('/named').replace('http://127.0.0.1', 'http://hook%20user:p%40ss@localhost');
+      const res = await ws
+        .api('post', '/v1/webhooks')
+        .send({ url, events: ['message.sent'] })
+        .expect(201);
+      await send(['named@example.test']);
+      await eventually(async () => receiver.at('/named').length >= 1, { what: 'a request to /named' });
+      const [request] = receiver.at('/named');
+      expect(request.headers.host).toBe(new URL(url).host);
+      expect(request.headers.authorization).toBe(`Basic ${Buffer.from('hook user:p@ss').toString('base64')}`);
+      verifyWebhook(request, res.body.data.secret);
+      await eventually(async () => (await attempts(res.body.data.id))[0]?.outcome === 'success', {
+        what: 'the attempt recorded',
+      });
+    });
     it('records a refused connection as a failure', async () => {
       const closed = await startWebhookReceiver();
       const url = closed.url('/gone-away');

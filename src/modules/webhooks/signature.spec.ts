@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { newSigningSecret, signatureHeader } from './signature';
+import { newSigningSecret, signatureHeader, signingKey } from './signature';
 
 describe('webhook signatures', () => {
   it('makes secrets of whsec_ and 32 random bytes in base64', () => {
@@ -13,7 +13,7 @@ describe('webhook signatures', () => {
     const secret = newSigningSecret();
     const body = '{"type":"message.sent","data":{"x":"é"}}';
     const timestamp = Math.floor(Date.now() / 1000);
-    const header = signatureHeader(secret, 'evt_42', timestamp, body);
+    const header = signatureHeader(signingKey(secret), 'evt_42', timestamp, body);
     const reference = new Webhook(secret);
     expect(header).toBe(reference.sign('evt_42', new Date(timestamp * 1000), body));
     const headers = {
@@ -30,7 +30,7 @@ describe('webhook signatures', () => {
     // From the Standard Webhooks specification's examples.
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const body = '{"test": 2432232314}';
-    expect(signatureHeader(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body)).toBe(
+    expect(signatureHeader(signingKey(secret), 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body)).toBe(
       'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
     );
   });

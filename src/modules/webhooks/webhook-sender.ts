@@ -1,16 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import { openSecret } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { outcomeOf } from './attempt-outcome';
 import type { AttemptOutcome } from './dto/webhook.dto';
-import { signatureHeader } from './signature';
+import { signatureHeader, signingKey } from './signature';
 import { checkTarget, RefusedUrlError } from './url-safety';
 import { PostResult, WebhookClient } from './webhook-client';
 import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { webhookId } from './webhook-events';
 import { WebhookProducer } from './webhook.producer';
+
+/** Signing keys kept opened at most; past it they are all dropped and opened again as needed. */
+const MAX_KEYS = 1000;
 
 /** Past the two timeouts (resolving, answering) an attempt may take, how long its lease still holds. */
 const LEASE_MARGIN_MS = 5_000;
@@ -23,6 +27,8 @@ const LEASE_MARGIN_MS = 5_000;
 @Injectable()
 export class WebhookSender {
   private readonly logger = new Logger(WebhookSender.name);
+  /** Signing keys by sealed secret, opened once: the attempts of an endpoint share one (a new secret seals anew). */
+  private readonly keys = new Map<string, KeyObject>();
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
@@ -76,11 +82,21 @@ export class WebhookSender {
     }
   }
 
+  private signingKeyOf(sealedSecret: string): KeyObject {
+    let key = this.keys.get(sealedSecret);
+    if (!key) {
+      key = signingKey(openSecret(sealedSecret, this.config.dkimEncryptionKey));
+      if (this.keys.size >= MAX_KEYS) this.keys.clear();
+      this.keys.set(sealedSecret, key);
+    }
+    return key;
+  }
+
   private async post(delivery: ClaimedDelivery, timestamp: number): Promise<PostResult> {
     const { allowPrivate, timeoutMs } = this.config.webhooks;
-    let secret: string;
+    let key: KeyObject;
     try {
-      secret = openSecret(delivery.sealedSecret, this.config.dkimEncryptionKey);
+      key = this.signingKeyOf(delivery.sealedSecret);
     } catch {
       return {
         statusCode: null,
@@ -101,7 +117,7 @@ export class WebhookSender {
       'user-agent': 'Leadpush-Webhooks/1',
       'webhook-id': id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(secret, id, timestamp, delivery.payload),
+      'webhook-signature': signatureHeader(key, id, timestamp, delivery.payload),
     };
     return this.client.post(target, headers, delivery.payload, timeoutMs);
   }
