@@ -12,7 +12,8 @@
  * 4. delivery phase: queues BENCH_MESSAGES messages through the API, then starts
  *    an APP_ROLE=worker process and measures messages/s until all are sent;
  *    webhooks phase: the same with a webhook endpoint (a counting receiver in
- *    this process) subscribed to BENCH_WEBHOOK_EVENTS: messages/s next to the
+ *    this process) subscribed to BENCH_WEBHOOK_EVENTS, its attempts made by a
+ *    worker of their own (BENCH_WEBHOOK_WORKER): messages/s next to the
  *    delivery phase's, and webhook deliveries/s of the same run;
  * 5. prints a table with targets, writes bench/results.json;
  * 6. always cleans up: children, sink, database, Redis keys (also on Ctrl-C).
@@ -69,6 +70,8 @@ const settings = {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
+  // own: the webhooks phase runs a WORKER_QUEUES=webhooks process beside the delivery worker; same: one worker does both.
+  webhookWorker: process.env.BENCH_WEBHOOK_WORKER || 'own',
   phases: (process.env.BENCH_PHASES || DEFAULT_PHASES.join(','))
     .split(',')
     .map((s) => s.trim())
@@ -90,6 +93,9 @@ const settings = {
 };
 if (cpuProf && !['1', 'api', 'worker', 'baseline', 'all'].includes(cpuProf)) {
   throw new Error(`BENCH_CPU_PROF must be 1, api, worker, baseline or all, got "${cpuProf}"`);
+}
+if (!['own', 'same'].includes(settings.webhookWorker)) {
+  throw new Error(`BENCH_WEBHOOK_WORKER must be own or same, got "${settings.webhookWorker}"`);
 }
 for (const phase of settings.phases) {
   if (!PHASES.includes(phase))
@@ -946,8 +952,10 @@ async function queueMessages(url, token, total) {
 
 /**
  * With `webhooks`, the same run with one webhook endpoint subscribed to
- * BENCH_WEBHOOK_EVENTS (a counting receiver in this process): the phase
- * ends when every message is final and every subscribed event was posted.
+ * BENCH_WEBHOOK_EVENTS (a counting receiver in this process), posted by a
+ * worker of its own (WORKER_QUEUES=webhooks; the delivery worker runs
+ * delivery,inbound) unless BENCH_WEBHOOK_WORKER=same: the phase ends when
+ * every message is final and every subscribed event was posted.
  * With `whileAccepting`, the worker runs from the start while an API process
  * accepts the messages, and the rate is counted from the first accept.
  */
@@ -1004,12 +1012,22 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
 
   const sinkBefore = ctx.sink.stats().messages;
   const since = Date.now();
+  const ownWebhookWorker = webhooks && settings.webhookWorker === 'own';
   const worker = await startApp('worker', ctx.sink.url, {
     profile: settings.cpuProfWorker,
-    extraEnv: { DELIVERY_CONCURRENCY: String(settings.deliveryConcurrency), ...webhookEnv },
+    extraEnv: {
+      DELIVERY_CONCURRENCY: String(settings.deliveryConcurrency),
+      ...webhookEnv,
+      ...(ownWebhookWorker ? { WORKER_QUEUES: 'delivery,inbound' } : {}),
+    },
   });
+  const hookWorker = ownWebhookWorker
+    ? await startApp('worker', ctx.sink.url, { extraEnv: { ...webhookEnv, WORKER_QUEUES: 'webhooks' } })
+    : null;
   const memory = memoryMonitor(worker.pid);
   const cpu = cpuMeter(worker.pid);
+  const hookMemory = hookWorker ? memoryMonitor(hookWorker.pid) : null;
+  const hookCpu = hookWorker ? cpuMeter(hookWorker.pid) : null;
   if (whileAccepting) {
     await waitHealthy(worker, worker.url);
     apiMemory = memoryMonitor(api.pid);
@@ -1027,11 +1045,14 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
   let stalled = false;
   let cpuUse;
   let mem;
+  let hookUse = null;
   let apiMem = null;
   try {
     for (;;) {
       checkInterrupted();
       if (worker.exit) throw new Error(`worker exited (${JSON.stringify(worker.exit)}):\n${worker.tail()}`);
+      if (hookWorker?.exit)
+        throw new Error(`webhook worker exited (${JSON.stringify(hookWorker.exit)}):\n${hookWorker.tail()}`);
       const { rows } = await ctx.db.query(`SELECT status, count(*)::int AS n FROM messages GROUP BY status`);
       counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
       const sent = counts.sent || 0;
@@ -1045,7 +1066,8 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
       }
       let posted = 0;
       let toPost = 0;
-      if (webhooks) {
+      // Counted once every message is final, not while the rate is measured: the count is not free.
+      if (webhooks && done >= total) {
         const { rows: hooks } = await ctx.db.query(
           `SELECT (SELECT count(*)::int FROM webhook_deliveries WHERE status IN ('succeeded', 'gave_up', 'disabled')) AS posted,
                   (SELECT count(*)::int FROM message_events WHERE 'message.' || type = ANY($1)) AS events`,
@@ -1074,7 +1096,9 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
   } finally {
     cpuUse = cpu.stop();
     mem = memory.stop();
+    if (hookWorker) hookUse = { ...hookCpu.stop(), ...hookMemory.stop() };
     await worker.stop();
+    if (hookWorker) await hookWorker.stop();
     if (whileAccepting) {
       await queueing;
       apiMem = apiMemory.stop();
@@ -1117,7 +1141,16 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
     duplicatesAtSink: Math.max(0, sinkCount - sent),
     errors: total - sent,
     concurrency: settings.deliveryConcurrency,
-    ...(webhooks ? { webhooks: await webhookStats(ctx, receiver, lastSent) } : {}),
+    ...(webhooks
+      ? {
+          webhooks: {
+            ...(await webhookStats(ctx, receiver, lastSent)),
+            worker: hookUse
+              ? { own: true, cores: hookUse.processCores, peakRssMb: hookUse.peakRssMb }
+              : { own: false },
+          },
+        }
+      : {}),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssAtStartMb: mem.rssAtStartMb,
@@ -1132,7 +1165,10 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
     log(
       `webhooks: ${w.succeeded}/${w.events} events posted, ${w.deliveriesPerSec} deliveries/s, event -> first attempt ` +
         `p50 ${w.eventToFirstAttemptMs.p50} ms / p99 ${w.eventToFirstAttemptMs.p99} ms, last posted ${w.lastPostedAfterLastSentSec} s after the last sent; ` +
-        `receiver got ${w.receiverRequests} (${w.duplicatesAtReceiver} duplicates)`,
+        `receiver got ${w.receiverRequests} (${w.duplicatesAtReceiver} duplicates)` +
+        (w.worker.own
+          ? `; webhook worker ${w.worker.cores} cores, peak RSS ${w.worker.peakRssMb} MB`
+          : '; posted by the delivery worker'),
     );
     await receiver.close();
   }
@@ -1310,6 +1346,14 @@ function targetsFor(results) {
       `${webhooks.peakRssMb} MB`,
       webhooks.peakRssMb <= TARGETS.peakRssMb,
     );
+    const hookWorker = webhooks.webhooks.worker;
+    if (hookWorker.own)
+      add(
+        'webhook worker peak RSS',
+        `<= ${TARGETS.peakRssMb} MB`,
+        `${hookWorker.peakRssMb} MB`,
+        hookWorker.peakRssMb <= TARGETS.peakRssMb,
+      );
   } else if (settings.phases.includes('webhooks')) {
     add(
       'delivery msg/s with webhooks on',
@@ -1432,13 +1476,13 @@ function printReport(results) {
       cpuCols(webhooks),
     ]);
     rows.push([
-      `  webhook deliveries (same worker, same run)`,
+      `  webhook deliveries (${w.worker.own ? 'webhook worker' : 'same worker'}, same run)`,
       `${w.deliveriesPerSec} deliveries/s`,
       `${w.eventToFirstAttemptMs.p50} ms**`,
       `${w.eventToFirstAttemptMs.p99} ms**`,
       `${w.notPosted} not posted, ${w.duplicatesAtReceiver} dup`,
-      '',
-      '',
+      w.worker.own ? `${w.worker.peakRssMb} MB` : '',
+      w.worker.own ? `${w.worker.cores} (process)` : '',
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));

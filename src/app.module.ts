@@ -1,10 +1,10 @@
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter, createValidationPipe, rejectDeepJson } from '@app/common';
 import { parseJson } from './body-parser';
-import { AppConfig } from './config/app-config';
+import { AppConfig, WorkerQueue } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { AddressesModule } from './modules/addresses/addresses.module';
@@ -33,6 +33,17 @@ import { loggerOptions } from './logger';
  */
 const QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
 
+/** The worker side of each of WORKER_QUEUES; an api process has none. */
+const WORKER_MODULES: Record<WorkerQueue, Type> = {
+  delivery: DeliveryWorkerModule,
+  webhooks: WebhookWorkerModule,
+  inbound: InboundModule,
+};
+
+function workerModules(config: AppConfig): Type[] {
+  return [...config.workerQueues].map((queue) => WORKER_MODULES[queue]);
+}
+
 @Module({})
 export class AppModule implements NestModule {
   /** The whole app for one validated configuration (tests build theirs the same way). */
@@ -55,7 +66,7 @@ export class AppModule implements NestModule {
         HealthModule,
         MetricsModule,
         WebhooksModule,
-        ...(config.role === 'api' ? [] : [DeliveryWorkerModule, WebhookWorkerModule, InboundModule]),
+        ...workerModules(config),
         ...(config.role === 'worker' ? [] : [SmtpRelayModule, DashboardModule.forRoot()]),
         ...(config.role !== 'worker' && config.adminToken
           ? [QueueBoardModule.forRoot(config.adminToken)]

@@ -48,6 +48,18 @@ describe('loadConfig', () => {
     expect(config.dkimEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
   });
 
+  it('reads what a worker takes on from WORKER_QUEUES: everything by default, nothing in the api role', () => {
+    expect([...loadConfig({}).workerQueues]).toEqual(['delivery', 'webhooks', 'inbound']);
+    expect([...loadConfig({ APP_ROLE: 'worker', WORKER_QUEUES: ' webhooks ' }).workerQueues]).toEqual([
+      'webhooks',
+    ]);
+    expect([...loadConfig({ WORKER_QUEUES: 'inbound,delivery' }).workerQueues]).toEqual([
+      'inbound',
+      'delivery',
+    ]);
+    expect(loadConfig({ APP_ROLE: 'api', WORKER_QUEUES: 'delivery' }).workerQueues.size).toBe(0);
+  });
+
   it('turns /metrics on with METRICS_TOKEN', () => {
     expect(loadConfig({ METRICS_TOKEN: 'scrape-me' }).metricsToken).toBe('scrape-me');
   });
@@ -68,6 +80,8 @@ describe('loadConfig', () => {
     ['DNS_SERVERS', '999.1.1.1'],
     ['DNS_SERVERS', '127.0.0.1:99999'],
     ['DNS_SERVERS', ','],
+    ['WORKER_QUEUES', 'delivery,bounces'],
+    ['WORKER_QUEUES', ' , '],
     ['DKIM_ENCRYPTION_KEY', 'short'],
     ['SMTP_RELAY_PORT', '70000'],
     ['SMTP_RELAY_TLS_CERT', '/etc/relay/cert.pem'],

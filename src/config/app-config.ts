@@ -19,6 +19,10 @@ import { parseRetrySchedule } from '../modules/webhooks/retry-schedule';
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
+/** The work a worker (APP_ROLE all or worker) can take on, each with its own queue. */
+export const WORKER_QUEUES = ['delivery', 'webhooks', 'inbound'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+
 const splitList = (value: string | undefined): string[] =>
   (value ?? '')
     .split(',')
@@ -88,6 +92,23 @@ class EnvironmentVariables {
   /** `all` (API + worker), `api` or `worker`. */
   @IsIn(APP_ROLES, { message: `must be one of ${APP_ROLES.join(', ')}` })
   APP_ROLE: AppRole = 'all';
+
+  /**
+   * What a worker takes on, a comma list of WORKER_QUEUES: one install can
+   * run webhooks in processes of their own, so they never take CPU from
+   * delivery.
+   */
+  @ValidateBy({
+    name: 'isWorkerQueueList',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' &&
+        splitList(value).length > 0 &&
+        splitList(value).every((name) => (WORKER_QUEUES as readonly string[]).includes(name)),
+      defaultMessage: () => `must be a comma list of ${WORKER_QUEUES.join(', ')}`,
+    },
+  })
+  WORKER_QUEUES: string = WORKER_QUEUES.join(',');
 
   /** Comma list of ip[:port] used for domain verification; empty = system resolvers. */
   @IsOptional()
@@ -310,6 +331,8 @@ class EnvironmentVariables {
 export interface AppConfig {
   port: number;
   role: AppRole;
+  /** What this process works on in the all and worker roles (none in the api role). */
+  workerQueues: ReadonlySet<WorkerQueue>;
   adminToken: string | null;
   /** null: `/metrics` is off. */
   metricsToken: string | null;
@@ -392,6 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: vars.PORT,
     role: vars.APP_ROLE,
+    workerQueues: new Set(vars.APP_ROLE === 'api' ? [] : (splitList(vars.WORKER_QUEUES) as WorkerQueue[])),
     adminToken: vars.ADMIN_TOKEN ?? null,
     metricsToken: vars.METRICS_TOKEN ?? null,
     databaseUrl: vars.DATABASE_URL,
