@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { Pool } from 'undici';
 import type { CheckedTarget } from './url-safety';
 
 /** What an endpoint answered: its status code, or why there was none. Bodies are never read. */
@@ -11,10 +12,8 @@ export interface PostResult {
 
 /** How long a kept-alive connection may sit idle: under the 5 s most servers (Node's among them) keep one. */
 const IDLE_SOCKET_MS = 4000;
-/** Response bytes read and thrown away; past it the connection is closed instead. */
-const DRAIN_LIMIT = 64 * 1024;
-/** Connection pools kept at most; past it they are all closed and made afresh. */
-const MAX_POOLS = 1000;
+/** Agents kept at most; past it they are all closed and made afresh. */
+const MAX_AGENTS = 1000;
 
 /**
  * A lookup that answers the address already checked: the socket connects
@@ -29,51 +28,64 @@ function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
 }
 
 /**
- * POSTs webhooks with undici (about half the CPU of node:http per request,
- * on the event loop that also claims and settles). Connections are kept
- * alive, in one pool per checked address (with the URL's origin): a reused
- * connection goes to the address that was checked for this attempt, like a
- * new one. The Host header and the TLS server name are the URL's host.
+ * POSTs webhooks. Connections are kept alive, in one agent per checked
+ * address (with the host name and port): a reused connection goes to the
+ * address that was checked for this attempt, like a new one.
  */
 @Injectable()
 export class WebhookClient implements OnApplicationShutdown {
-  private readonly pools = new Map<string, Pool>();
+  private readonly agents = new Map<string, HttpAgent>();
 
   /**
    * POSTs `body` to the checked target within `timeoutMs` (connecting
    * included). Redirects are not followed: a 3xx is answered like any
    * status. The response body is drained and thrown away.
    */
-  async post(
+  post(
     target: CheckedTarget,
     headers: Record<string, string>,
     body: string,
     timeoutMs: number,
   ): Promise<PostResult> {
     const { url } = target;
-    const abort = new AbortController();
-    // Also ends a response whose body is still coming when the time is up.
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      const response = await this.poolFor(target, timeoutMs).request({
-        method: 'POST',
-        path: `${url.pathname}${url.search}`,
-        headers: url.username ? { ...headers, authorization: basicAuth(url) } : headers,
-        body,
-        signal: abort.signal,
-      });
-      response.body.on('error', () => undefined);
-      void response.body.dump({ limit: DRAIN_LIMIT, signal: abort.signal }).then(
-        () => clearTimeout(timer),
-        () => clearTimeout(timer),
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (result: PostResult) => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
+      const req = request(
+        {
+          method: 'POST',
+          protocol: url.protocol,
+          host: target.hostname,
+          port: url.port || undefined,
+          path: `${url.pathname}${url.search}`,
+          auth: url.username
+            ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+            : undefined,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          lookup: pinnedLookup(target.address, target.family),
+          agent: this.agentFor(target),
+        },
+        (res: IncomingMessage) => {
+          res.on('error', () => undefined);
+          res.once('end', () => clearTimeout(timer));
+          res.resume();
+          settle({ statusCode: res.statusCode ?? null, error: null });
+        },
       );
-      return { statusCode: response.statusCode, error: null };
-    } catch (error) {
-      clearTimeout(timer);
-      if (abort.signal.aborted)
-        return { statusCode: null, error: `timeout: no answer within ${timeoutMs} ms` };
-      return { statusCode: null, error: describe(error as NodeJS.ErrnoException) };
-    }
+      // Also ends a response whose body is still coming when the time is up.
+      const timer = setTimeout(() => {
+        settle({ statusCode: null, error: `timeout: no answer within ${timeoutMs} ms` });
+        req.destroy();
+      }, timeoutMs);
+      req.once('close', () => clearTimeout(timer));
+      req.on('error', (error: NodeJS.ErrnoException) => settle({ statusCode: null, error: describe(error) }));
+      req.end(body);
+    });
   }
 
   /**
@@ -81,35 +93,26 @@ export class WebhookClient implements OnApplicationShutdown {
    * their grace (WebhookWorker, before shutdown): Nest's module destroy
    * comes before that, and closing then would cut them off.
    */
-  async onApplicationShutdown(): Promise<void> {
-    await this.closeAll();
+  onApplicationShutdown(): void {
+    this.closeAll();
   }
 
-  private poolFor(target: CheckedTarget, timeoutMs: number): Pool {
-    const key = `${target.url.origin}@${target.address}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      if (this.pools.size >= MAX_POOLS) void this.closeAll();
-      pool = new Pool(target.url.origin, {
-        keepAliveTimeout: IDLE_SOCKET_MS,
-        connect: { lookup: pinnedLookup(target.address, target.family), timeout: timeoutMs },
-      });
-      this.pools.set(key, pool);
+  private agentFor(target: CheckedTarget): HttpAgent {
+    const key = `${target.url.protocol}//${target.hostname}:${target.url.port}@${target.address}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      if (this.agents.size >= MAX_AGENTS) this.closeAll();
+      const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+      agent = target.url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agents.set(key, agent);
     }
-    return pool;
+    return agent;
   }
 
-  private async closeAll(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy()));
+  private closeAll(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
   }
-}
-
-/** The Authorization header of a URL with credentials (`https://user:pass@host/…`). */
-function basicAuth(url: URL): string {
-  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-  return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
 /** A short, log-safe description of a connection failure: its code and message, at most 200 characters. */
