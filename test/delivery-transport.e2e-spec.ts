@@ -13,11 +13,11 @@ describe('the SMTP transport', () => {
   let smtp: SmtpSink;
   let transport: SmtpTransport;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     smtp = await startSmtpSink();
-    transport = new SmtpTransport({ url: smtp.url, maxConnections: 2 });
+    transport = new SmtpTransport({ url: smtp.url, maxConnections: 1 });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     transport.close();
     await smtp.close();
   });
@@ -42,20 +42,6 @@ describe('the SMTP transport', () => {
     expect(received.envelopeFrom).toBe('bounce@example.test');
     expect(received.envelopeTo).toEqual(['exact@example.test']);
     expect(received.raw.equals(raw)).toBe(true);
-  });
-});
-
-describe('the SMTP transport, aborted', () => {
-  let smtp: SmtpSink;
-  let transport: SmtpTransport;
-
-  beforeEach(async () => {
-    smtp = await startSmtpSink();
-    transport = new SmtpTransport({ url: smtp.url, maxConnections: 1 });
-  });
-  afterEach(async () => {
-    transport.close();
-    await smtp.close();
   });
 
   it('fails at once while the relay is still answering, and goes on with the next message', async () => {
