@@ -59,14 +59,18 @@ describe('the inbound listener across worker stops', () => {
     expect(await stack.statuses()).toEqual({ sent: 1 });
 
     await stack.startWorker(await env());
-    await eventually(async () => (await stack.statuses()).bounced === 1, {
-      timeoutMs: 45_000,
-      what: 'the report processed by the next worker',
-    });
-    const { rows } = await stack.api.db.query(
-      `SELECT outcome, raw IS NULL AS dropped_raw FROM inbound_reports WHERE processed_at IS NOT NULL`,
+    // The bounce commits before the report is marked processed: wait for the report, not the status.
+    const rows = await eventually(
+      async () => {
+        const { rows } = await stack.api.db.query(
+          `SELECT outcome, raw IS NULL AS dropped_raw FROM inbound_reports WHERE processed_at IS NOT NULL`,
+        );
+        return rows.length > 0 ? rows : null;
+      },
+      { timeoutMs: 45_000, what: 'the report processed by the next worker' },
     );
     expect(rows).toEqual([{ outcome: 'applied', dropped_raw: true }]);
+    expect(await stack.statuses()).toEqual({ bounced: 1 });
     const suppressions = await stack.api.db.query(`SELECT email, reason FROM suppressions`);
     expect(suppressions.rows).toEqual([{ email: recipient, reason: 'hard_bounce' }]);
   });
@@ -129,8 +133,16 @@ describe('the inbound listener while Redis is down', () => {
     expect(stored.rows).toEqual([{ processed_at: null }]);
 
     await redis.start();
-    await settledMessage(ws, uuid, 'bounced');
-    const { rows } = await t.db.query(`SELECT outcome FROM inbound_reports`);
+    const rows = await eventually(
+      async () => {
+        const { rows } = await t.db.query(
+          `SELECT outcome FROM inbound_reports WHERE processed_at IS NOT NULL`,
+        );
+        return rows.length > 0 ? rows : null;
+      },
+      { what: 'the report processed once Redis is back' },
+    );
     expect(rows).toEqual([{ outcome: 'applied' }]);
+    await settledMessage(ws, uuid, 'bounced');
   });
 });
