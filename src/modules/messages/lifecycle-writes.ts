@@ -127,16 +127,21 @@ const MOVE = `
   SELECT moved.n, ev.type, ev.at, ev.detail, moved.workspace_id, moved.recipient
     FROM ev JOIN moved ON moved.id = ev.message_id`;
 
-/** Extends the leases of attempts that still hold their messages. */
+/**
+ * Extends the leases of attempts that still hold their messages. The rows
+ * are found by id alone and their status tested once locked: with `status =
+ * 'sending'` on the scan, the planner may walk messages_unfinished_idx's
+ * 'sending' entries (dead ones included) instead of the primary key.
+ */
 const RENEW = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS i(id, attempt, lease_ms, n)
-  ), locked AS (
-    SELECT id FROM messages WHERE id = ANY($1::uuid[]) AND status = 'sending' ORDER BY id FOR UPDATE
+  ), locked AS MATERIALIZED (
+    SELECT id, status, attempts FROM messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
   )
   UPDATE messages m SET lease_until = now() + i.lease_ms * interval '1 millisecond'
     FROM locked l JOIN input i ON i.id = l.id
-   WHERE m.id = l.id AND m.id = ANY($1::uuid[]) AND m.status = 'sending' AND m.attempts = i.attempt
+   WHERE m.id = l.id AND m.id = ANY($1::uuid[]) AND l.status = 'sending' AND l.attempts = i.attempt
   RETURNING i.n::int AS n`;
 
 /**

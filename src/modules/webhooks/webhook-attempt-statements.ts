@@ -63,6 +63,13 @@ export const CLAIM = `
  * while the delivery is still that attempt's (a lease that expired under a
  * live attempt lets the next claim win); a `disabled` outcome disables the
  * endpoint in the same statement. Answers the `i` of the attempts recorded.
+ *
+ * The rows are found by id alone and their status is tested once they are
+ * locked (`locked`, then `held`): with `status = 'sending'` on the scan, the
+ * planner may read webhook_deliveries_leased_idx (whose rows are all
+ * 'sending') for the ids, scanning every entry the claims and settles since
+ * the last vacuum left in it, instead of the primary key. A locked row cannot
+ * change before `done` updates it.
  */
 export const SETTLE = `
   WITH asked AS (
@@ -71,17 +78,19 @@ export const SETTLE = `
                   $7::timestamptz[], $8::timestamptz[])
            WITH ORDINALITY AS a(id, attempt, status, outcome, status_code, error, at, next_attempt_at, i)
      ORDER BY id, attempt, i
-  ), held AS (
-    SELECT a.*
+  ), locked AS MATERIALIZED (
+    SELECT a.*, d.status AS held_status, d.attempts AS held_attempts
       FROM asked a JOIN webhook_deliveries d ON d.id = a.id
-     WHERE d.id = ANY($1::uuid[]) AND d.status = 'sending' AND d.attempts = a.attempt
+     WHERE d.id = ANY($1::uuid[])
      ORDER BY d.id
        FOR NO KEY UPDATE OF d
+  ), held AS (
+    SELECT * FROM locked WHERE held_status = 'sending' AND held_attempts = attempt
   ), done AS (
     UPDATE webhook_deliveries d
        SET status = h.status, lease_until = NULL, next_attempt_at = coalesce(h.next_attempt_at, d.next_attempt_at)
       FROM held h
-     WHERE d.id = h.id AND d.id = ANY($1::uuid[]) AND d.status = 'sending' AND d.attempts = h.attempt
+     WHERE d.id = h.id AND d.id = ANY($1::uuid[])
     RETURNING d.id, d.endpoint_id, h.i, h.attempt, h.outcome, h.status_code, h.error, h.at, h.next_attempt_at
   ), attempt AS (
     INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, outcome, status_code, error, at, next_attempt_at)
