@@ -6,7 +6,7 @@ import { deliverReport, FIXTURE_RETURN_PATH, reportFixture } from './support/rep
 import { RedisServerHandle, startRedisServer } from './support/redis-server';
 import { createSender, settledMessage } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
-import { lockTable } from './support/table-lock';
+import { lockTable, TableLock } from './support/table-lock';
 import { startWorkerStack, WorkerStack } from './support/worker-stack';
 
 const BOUNCE_DOMAIN = 'bounces.leadpush.test';
@@ -26,7 +26,7 @@ describe('the inbound listener across worker stops', () => {
   });
   afterAll(() => stack.close());
 
-  it('loses nothing: the stored report is processed by the next worker', async () => {
+  it('loses nothing: a worker killed between the bounce and the outcome leaves neither; the next one processes the report', async () => {
     const workerEnv = await env();
     const first = await stack.startWorker(workerEnv);
     const recipient = 'gone@crash.example';
@@ -38,8 +38,12 @@ describe('the inbound listener across worker stops', () => {
     const returnPath = delivered.envelopeFrom;
     expect(returnPath.endsWith(`@${BOUNCE_DOMAIN}`)).toBe(true);
 
-    // Status changes wait behind this lock: the worker takes the report, then blocks applying it.
-    const lock = await lockTable(stack.api, 'messages');
+    // Status changes wait behind the first lock: the worker takes the report, then blocks applying
+    // it. The second, taken then (the report's row is locked, its INSERT long committed), lets the
+    // bounce through and holds the report's outcome: the worker dies between the two writes, and
+    // neither may stay.
+    const messagesLock = await lockTable(stack.api, 'messages');
+    let reportsLock: TableLock | undefined;
     try {
       const raw = reportFixture('postfix-user-unknown.eml', [
         [FIXTURE_RETURN_PATH, returnPath],
@@ -47,16 +51,25 @@ describe('the inbound listener across worker stops', () => {
       ]);
       const result = await deliverReport(Number(workerEnv.INBOUND_SMTP_PORT), { to: [returnPath], raw });
       expect(result.data).toMatchObject({ code: 250 });
-      await eventually(async () => (await lock.waiting()) > 0, { what: 'the worker applying the report' });
+      await eventually(async () => (await messagesLock.waiting()) > 0, {
+        what: 'the worker applying the report',
+      });
+      reportsLock = await lockTable(stack.api, 'inbound_reports', 'SHARE');
+      await messagesLock.release();
+      await eventually(async () => (await reportsLock!.waiting()) > 0, {
+        what: 'the worker recording the outcome',
+      });
       await first.kill('SIGKILL');
     } finally {
-      await lock.release();
+      await messagesLock.release();
+      await reportsLock?.release();
     }
     const stored = await stack.api.db.query(
       `SELECT processed_at, raw IS NOT NULL AS has_raw FROM inbound_reports`,
     );
     expect(stored.rows).toEqual([{ processed_at: null, has_raw: true }]);
     expect(await stack.statuses()).toEqual({ sent: 1 });
+    expect((await stack.api.db.query(`SELECT email FROM suppressions`)).rows).toEqual([]);
 
     await stack.startWorker(await env());
     // The bounce commits before the report is marked processed: wait for the report, not the status.

@@ -8,15 +8,21 @@ export interface TableLock {
 }
 
 /**
- * Holds an EXCLUSIVE lock on `table` of the app's database from a connection
- * of the test's own, so the app's writes to it wait (reads go on): requests
- * pile up behind them. release() commits and closes; it may be called twice.
+ * Holds a lock on `table` of the app's database from a connection of the
+ * test's own, so the app's writes to it wait: EXCLUSIVE (the default) lets
+ * only reads go on, SHARE also lets rows be locked (SELECT … FOR UPDATE).
+ * Requests pile up behind it. release() commits and closes; it may be called
+ * twice.
  */
-export async function lockTable(t: TestApp, table: string): Promise<TableLock> {
+export async function lockTable(
+  t: TestApp,
+  table: string,
+  mode: 'EXCLUSIVE' | 'SHARE' = 'EXCLUSIVE',
+): Promise<TableLock> {
   const locker = new Client({ connectionString: t.config.databaseUrl });
   await locker.connect();
   await locker.query('BEGIN');
-  await locker.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  await locker.query(`LOCK TABLE ${table} IN ${mode} MODE`);
   let released = false;
   return {
     async waiting() {

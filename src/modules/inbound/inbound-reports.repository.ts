@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Sql } from '../../database/sql';
+import { Sql, SqlRunner } from '../../database/sql';
 
 export interface StoredReport {
   id: string;
@@ -33,11 +33,15 @@ export class InboundReportsRepository {
 
   /**
    * Runs `work` on an unprocessed report while holding its row, then records
-   * its result and drops its bytes, in one transaction; false when the report
-   * is processed already or another worker holds it. A worker that dies
-   * midway leaves it unprocessed, for the sweeper.
+   * its result and drops its bytes, in one transaction, which `work` writes
+   * in too (`tx`); false when the report is processed already or another
+   * worker holds it. A worker that dies midway leaves it unprocessed, and
+   * what `work` wrote undone, for the sweeper.
    */
-  async processOnce(id: string, work: (report: StoredReport) => Promise<ReportResult>): Promise<boolean> {
+  async processOnce(
+    id: string,
+    work: (report: StoredReport, tx: SqlRunner) => Promise<ReportResult>,
+  ): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const row = await tx.one<{ mail_from: string; rcpt_to: string[]; raw: Buffer }>(
         `SELECT mail_from, rcpt_to, raw FROM inbound_reports
@@ -45,7 +49,7 @@ export class InboundReportsRepository {
         [id],
       );
       if (!row) return false;
-      const result = await work({ id, mailFrom: row.mail_from, rcptTo: row.rcpt_to, raw: row.raw });
+      const result = await work({ id, mailFrom: row.mail_from, rcptTo: row.rcpt_to, raw: row.raw }, tx);
       await tx.exec(
         `UPDATE inbound_reports SET processed_at = now(), outcome = $2, detail = $3, raw = NULL WHERE id = $1`,
         [id, result.outcome, JSON.stringify(result.detail)],

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isUuid } from '@app/common';
 import { AppConfig } from '../../config/app-config';
+import type { SqlRunner } from '../../database/sql';
 import { APP_CONFIG } from '../../config/config.module';
 import { messageOfReturnPath } from '../delivery/envelope';
 import { MessageEvent, MessageLifecycle } from '../messages/message-lifecycle';
@@ -47,8 +48,8 @@ export class ReportProcessor {
    */
   async process(reportId: string): Promise<boolean> {
     let result: ReportResult | undefined;
-    const done = await this.reports.processOnce(reportId, async (stored) => {
-      result = await this.apply(stored);
+    const done = await this.reports.processOnce(reportId, async (stored, tx) => {
+      result = await this.apply(stored, tx);
       this.logger.debug({ reportId, ...result }, `Inbound report ${reportId} ${result.outcome}`);
       return result;
     });
@@ -56,27 +57,28 @@ export class ReportProcessor {
     return done;
   }
 
-  private async apply(stored: StoredReport): Promise<ReportResult> {
+  /** Applies the report in the report's own transaction (`tx`): its outcome and its effects commit together. */
+  private async apply(stored: StoredReport, tx: SqlRunner): Promise<ReportResult> {
     const report = await parseReport(stored.raw, stored.mailFrom);
     const targets = await this.targetsOf(report, stored);
     if ('dropped' in targets)
       return { outcome: 'dropped', detail: { kind: report.kind, reason: targets.dropped } };
     const applied: Applied[] = [];
-    for (const message of targets.messages) applied.push(await this.applyTo(report, message));
+    for (const message of targets.messages) applied.push(await this.applyTo(report, message, tx));
     const outcome = applied.some((a) => a.event) ? 'applied' : 'dropped';
     return { outcome, detail: { kind: report.kind, messages: applied } };
   }
 
-  private async applyTo(report: Report, message: ReportedMessageRow): Promise<Applied> {
+  private async applyTo(report: Report, message: ReportedMessageRow, tx: SqlRunner): Promise<Applied> {
     const outcome = outcomeFor(report, message);
     if (outcome.kind === 'drop') return { message_id: message.id, dropped: outcome.reason };
     const target = { messageId: message.id, workspaceId: message.workspaceId };
     const event: MessageEvent | null =
       outcome.kind === 'bounce'
-        ? await this.lifecycle.reportBounce(target, outcome.detail, { suppress: outcome.suppress })
+        ? await this.lifecycle.reportBounce(target, outcome.detail, { suppress: outcome.suppress }, tx)
         : outcome.kind === 'complaint'
-          ? await this.lifecycle.complain(target, outcome.detail, { suppress: outcome.suppress })
-          : await this.lifecycle.recordDelay(target, outcome.detail);
+          ? await this.lifecycle.complain(target, outcome.detail, { suppress: outcome.suppress }, tx)
+          : await this.lifecycle.recordDelay(target, outcome.detail, tx);
     return event
       ? { message_id: message.id, event: event.type }
       : { message_id: message.id, dropped: `the message is in no status ${outcome.kind} applies to` };

@@ -181,26 +181,31 @@ export class MessageLifecycle {
 
   /**
    * Refused for good by a report that arrived after the relay's 250 (SPEC
-   * §13), for the message in `workspaceId` only; `suppress` as for bounce.
+   * §13), for the message in `workspaceId` only; `suppress` as for bounce;
+   * in the caller's transaction when given one (the report's, so its outcome
+   * and the bounce commit together).
    */
   reportBounce(
     target: ReportTarget,
     detail: Record<string, unknown>,
     { suppress = false }: { suppress?: boolean } = {},
+    db?: SqlRunner,
   ): Promise<MessageEvent | null> {
-    return this.enterSuppressing('reportBounce', target, detail, suppress ? 'hard_bounce' : null);
+    return this.enterSuppressing('reportBounce', target, detail, suppress ? 'hard_bounce' : null, db);
   }
 
   /**
    * A complaint about a sent message (a report, or a test key's simulation);
-   * with `suppress`, the recipient joins the list (`complaint`) with it.
+   * with `suppress`, the recipient joins the list (`complaint`) with it; in
+   * the caller's transaction when given one.
    */
   complain(
     target: ReportTarget | { messageId: string },
     detail: Record<string, unknown>,
     { suppress = false }: { suppress?: boolean } = {},
+    db?: SqlRunner,
   ): Promise<MessageEvent | null> {
-    return this.enterSuppressing('complain', target, detail, suppress ? 'complaint' : null);
+    return this.enterSuppressing('complain', target, detail, suppress ? 'complaint' : null, db);
   }
 
   /** A scheduled message whose time has come: handed to delivery. */
@@ -262,12 +267,13 @@ export class MessageLifecycle {
     return this.enter('retry', { messageId, workspaceId }, { retry: true }, { restart: true }, db);
   }
 
-  /** A delay report: a `delayed` event, the status unchanged. */
+  /** A delay report: a `delayed` event, the status unchanged; in the caller's transaction when given one. */
   async recordDelay(
     { messageId, workspaceId }: ReportTarget,
     detail: Record<string, unknown>,
+    db: SqlRunner = this.sql,
   ): Promise<MessageEvent | null> {
-    const row = await this.sql.one<Record<string, unknown>>(
+    const row = await db.one<Record<string, unknown>>(
       NOTE,
       [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail), workspaceId],
       'lifecycle-note',
@@ -296,19 +302,24 @@ export class MessageLifecycle {
     return moved ? this.written(moved.event) : null;
   }
 
-  /** Bounce or complaint, and the suppression it may bring: each module writes its own table, in one transaction. */
+  /**
+   * Bounce or complaint, and the suppression it may bring: each module writes
+   * its own table, in one transaction (the caller's when given `db`).
+   */
   private async enterSuppressing(
     name: 'bounce' | 'reportBounce' | 'complain',
     target: Target,
     detail: Record<string, unknown>,
     reason: SuppressionReason | null,
+    db?: SqlRunner,
   ): Promise<MessageEvent | null> {
-    if (!reason) return this.enter(name, target, detail);
-    const event = await this.sql.transaction(async (tx) => {
+    if (!reason) return this.enter(name, target, detail, {}, db);
+    const suppressing = async (tx: SqlRunner) => {
       const moved = await this.move(name, target, detail, {}, tx);
       if (moved) await this.suppressions.add(moved.workspaceId, moved.recipient, reason, tx);
       return moved?.event ?? null;
-    });
+    };
+    const event = db ? await suppressing(db) : await this.sql.transaction(suppressing);
     return event ? this.written(event) : null;
   }
 
