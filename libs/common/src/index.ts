@@ -8,6 +8,7 @@ export * from './cache/shared-loads';
 export * from './scheduling/concurrency-limit';
 export * from './scheduling/periodic-task';
 export * from './scheduling/settle-within';
+export * from './scheduling/with-deadline';
 export * from './secrets/secret-check';
 export * from './streams/read-bounded';
 export * from './crypto/sealed-secret';

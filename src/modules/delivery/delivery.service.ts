@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { SharedLoads } from '@app/common';
+import { SharedLoads, withDeadline } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AddressesService } from '../addresses/addresses.service';
@@ -182,8 +182,7 @@ export class DeliveryService {
       return { kind: 'retry', code: null, response: NO_REPLY.preparation };
     }
     try {
-      const signal = AbortSignal.any([lease.signal, AbortSignal.timeout(SEND_TIMEOUT_MS)]);
-      return await this.transport.send(mail, signal);
+      return await withDeadline(lease.signal, SEND_TIMEOUT_MS, (signal) => this.transport.send(mail, signal));
     } catch (error) {
       if (lease.signal.aborted) {
         this.logger.warn(context, `Message ${message.messageId} send stopped: lease ${lease.signal.reason}`);
