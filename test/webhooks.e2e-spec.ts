@@ -165,6 +165,31 @@ describe('webhooks (SPEC §12)', () => {
       await other.api('delete', `/v1/webhooks/${a.id}`).expect(404);
     });
 
+    it("deleting an endpoint deletes its deliveries and their attempts, and no other endpoint's", async () => {
+      const gone = await subscribe('/deleted', ['message.sent']);
+      const kept = await subscribe('/kept', ['message.sent']);
+      await send(['deleted-endpoint@example.com']);
+      await eventually(
+        async () => (await attempts(gone.id)).length > 0 && (await attempts(kept.id)).length > 0,
+        {
+          what: 'an attempt to each endpoint',
+        },
+      );
+      await ws.api('delete', `/v1/webhooks/${gone.id}`).expect(204);
+      const left = async (endpointId: string) => {
+        const { rows } = await t.db.query(
+          `SELECT (SELECT count(*)::int FROM webhook_deliveries WHERE endpoint_id = $1) AS deliveries,
+                  (SELECT count(*)::int FROM webhook_attempts WHERE endpoint_id = $1) AS attempts`,
+          [endpointId],
+        );
+        return rows[0];
+      };
+      expect(await left(gone.id)).toEqual({ deliveries: 0, attempts: 0 });
+      expect(await left(kept.id)).toEqual({ deliveries: 1, attempts: expect.any(Number) });
+      expect((await left(kept.id)).attempts).toBeGreaterThan(0);
+      await ws.api('delete', `/v1/webhooks/${kept.id}`).expect(204);
+    });
+
     it("answers 404 for another workspace's endpoint and for malformed ids, changing nothing", async () => {
       const other = await createWorkspace(t);
       const theirs = await subscribe('/theirs', ['message.sent'], other);

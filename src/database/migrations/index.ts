@@ -9,6 +9,7 @@ import { AttachmentRetention1764150500000 } from './1764150500000-AttachmentRete
 import { RawContent1764150600000 } from './1764150600000-RawContent';
 import { Webhooks1764160000000 } from './1764160000000-Webhooks';
 import { InboundReports1764170000000 } from './1764170000000-InboundReports';
+import { WebhookAttemptEndpointKey1764180000000 } from './1764180000000-WebhookAttemptEndpointKey';
 
 /** Every migration, in order. A new migration is added here as well. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   RawContent1764150600000,
   Webhooks1764160000000,
   InboundReports1764170000000,
+  WebhookAttemptEndpointKey1764180000000,
 ];
