@@ -15,10 +15,11 @@ export async function withDeadline<T>(
   const follow = () => controller.abort(parent.reason);
   if (parent.aborted) follow();
   else parent.addEventListener('abort', follow, { once: true });
+  // Unref'd, as AbortSignal.timeout's is: the deadline alone never keeps the process running.
   const timer = setTimeout(
     () => controller.abort(new DOMException(`Timed out after ${ms} ms`, 'TimeoutError')),
     ms,
-  );
+  ).unref();
   try {
     return await work(controller.signal);
   } finally {
