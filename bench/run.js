@@ -481,6 +481,7 @@ function cpuMeter(pid) {
         redisCores: cores(groupDelta(a.redis, b.redis)),
         benchScriptCores: round((self.user + self.system) / 1e6 / seconds, 2),
         machineBusyPct: total > 0 ? round((100 * (total - (b.sys.idle - a.sys.idle))) / total, 0) : null,
+        cpuSeconds: round(seconds, 2),
       };
       // Everything else: other people's processes, and kernel time no process is charged for.
       out.otherCores = round(
@@ -685,6 +686,7 @@ async function loadPhase(ctx, name, url, token, proc) {
     statusCodes: Object.fromEntries(
       Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
     ),
+    cpuMsPerMessage: cpuMsPerMessage(sent, cpuUse, hookUse),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssBeforeLoadMb: mem.rssAtStartMb,
@@ -1151,6 +1153,7 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
           },
         }
       : {}),
+    cpuMsPerMessage: cpuMsPerMessage(sent, cpuUse, hookUse),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssAtStartMb: mem.rssAtStartMb,
@@ -1181,7 +1184,8 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
   log(
     `delivery: ${sent}/${total} sent, ${result.msgPerSec} msg/s over ${result.consumeSec} s of consuming ` +
       `(worker start-up ${result.workerStartupSec} s), sink got ${sinkCount}, peak RSS ${result.peakRssMb} MB; CPU cores: worker ` +
-      `${result.processCores}, postgres ${result.postgresCores}, redis ${result.redisCores}, bench script (sink) ${result.benchScriptCores}, other ${result.otherCores}`,
+      `${result.processCores}, postgres ${result.postgresCores}, redis ${result.redisCores}, bench script (sink) ${result.benchScriptCores}, other ${result.otherCores}; ` +
+      `CPU per message: ${formatCpuPerMessage(result.cpuMsPerMessage)}`,
   );
   if (settings.cpuProfWorker) {
     ctx.profiles.worker = readProfile(since);
@@ -1189,6 +1193,30 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
       log(`CPU profile of the delivery worker:\n${cpuprofile.format(ctx.profiles.worker)}`);
   }
   return result;
+}
+
+/**
+ * CPU time per message sent, in ms, of the worker, PostgreSQL and (when it ran)
+ * the webhook worker: steadier than rates on a noisy machine, since it does
+ * not count the time a process waited for a core.
+ */
+function cpuMsPerMessage(sent, cpuUse, hookUse) {
+  if (!sent) return null;
+  const per = (use, cores) => (cores === null ? null : round((cores * use.cpuSeconds * 1000) / sent, 3));
+  return {
+    worker: per(cpuUse, cpuUse.processCores),
+    postgres: per(cpuUse, cpuUse.postgresCores),
+    ...(hookUse ? { webhookWorker: per(hookUse, hookUse.processCores) } : {}),
+  };
+}
+
+function formatCpuPerMessage(ms) {
+  if (!ms) return 'n/a';
+  return [
+    `worker ${ms.worker} ms`,
+    `postgres ${ms.postgres} ms`,
+    ...(ms.webhookWorker !== undefined ? [`webhook worker ${ms.webhookWorker} ms`] : []),
+  ].join(', ');
 }
 
 /** What the webhook side of a `webhooks` run did, read from its tables and the receiver's count. */
@@ -1512,7 +1540,8 @@ function printReport(results) {
   if (delivery && !delivery.error) {
     out.push(
       `* delivery p50/p99: per message, 'sending' -> 'sent'. ${delivery.sent} messages in ${delivery.consumeSec} s of consuming; ` +
-        `worker start-up ${delivery.workerStartupSec} s; first accept -> last sent ${delivery.fromFirstAcceptSec} s; sink got ${delivery.sinkMessages}.`,
+        `worker start-up ${delivery.workerStartupSec} s; first accept -> last sent ${delivery.fromFirstAcceptSec} s; sink got ${delivery.sinkMessages}; ` +
+        `CPU per message: ${formatCpuPerMessage(delivery.cpuMsPerMessage)}.`,
     );
   }
   if (webhooks && !webhooks.error) {
@@ -1520,7 +1549,8 @@ function printReport(results) {
     out.push(
       `** webhook p50/p99: per event, the event's time -> its first attempt. Subscribed to ${w.subscribedTo.join(', ')}: ` +
         `${w.succeeded}/${w.events} posted in ${w.postingSec} s, the last ${w.lastPostedAfterLastSentSec} s after the last message sent; ` +
-        `${w.failedAttempts} failed attempts; receiver got ${w.receiverRequests}.`,
+        `${w.failedAttempts} failed attempts; receiver got ${w.receiverRequests}; ` +
+        `CPU per message and its webhook: ${formatCpuPerMessage(webhooks.cpuMsPerMessage)}.`,
     );
   }
   if (e2e && !e2e.error) {
