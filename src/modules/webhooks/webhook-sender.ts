@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { openSecret } from '@app/common';
+import { openSecret, TtlCache } from '@app/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -13,8 +13,9 @@ import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveri
 import { webhookId } from './webhook-events';
 import { WebhookProducer } from './webhook.producer';
 
-/** Signing keys kept opened at most; past it they are all dropped and opened again as needed. */
+/** Signing keys kept opened: at most this many, each for an hour (the oldest go first). */
 const MAX_KEYS = 1000;
+const KEY_TTL_MS = 60 * 60_000;
 
 /** Past the two timeouts (resolving, answering) an attempt may take, how long its lease still holds. */
 const LEASE_MARGIN_MS = 5_000;
@@ -28,7 +29,7 @@ const LEASE_MARGIN_MS = 5_000;
 export class WebhookSender {
   private readonly logger = new Logger(WebhookSender.name);
   /** Signing keys by sealed secret, opened once: the attempts of an endpoint share one (a new secret seals anew). */
-  private readonly keys = new Map<string, KeyObject>();
+  private readonly keys = new TtlCache<string, KeyObject>(KEY_TTL_MS, MAX_KEYS);
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
@@ -86,7 +87,6 @@ export class WebhookSender {
     let key = this.keys.get(sealedSecret);
     if (!key) {
       key = signingKey(openSecret(sealedSecret, this.config.dkimEncryptionKey));
-      if (this.keys.size >= MAX_KEYS) this.keys.clear();
       this.keys.set(sealedSecret, key);
     }
     return key;
