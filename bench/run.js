@@ -686,7 +686,7 @@ async function loadPhase(ctx, name, url, token, proc) {
     statusCodes: Object.fromEntries(
       Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
     ),
-    cpuMsPerMessage: cpuMsPerMessage(sent, cpuUse, hookUse),
+    cpuMsPerRequest: cpuMsPerRequest(result.requests.total, cpuUse),
     peakRssMb: mem.peakRssMb,
     vmHwmMb: mem.hwmMb,
     rssBeforeLoadMb: mem.rssAtStartMb,
@@ -698,7 +698,8 @@ async function loadPhase(ctx, name, url, token, proc) {
   log(
     `${name}: ${out.reqPerSec} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, ` +
       `non-2xx ${out.non2xx}, errors ${out.errors}, peak RSS ${out.peakRssMb} MB; CPU cores: server ${out.processCores}, ` +
-      `postgres ${out.postgresCores}, redis ${out.redisCores}, bench script ${out.benchScriptCores}, other ${out.otherCores}; machine ${out.machineBusyPct} % busy`,
+      `postgres ${out.postgresCores}, redis ${out.redisCores}, bench script ${out.benchScriptCores}, other ${out.otherCores}; machine ${out.machineBusyPct} % busy; ` +
+      `CPU per request: server ${out.cpuMsPerRequest?.server} ms, postgres ${out.cpuMsPerRequest?.postgres} ms`,
   );
   return out;
 }
@@ -1208,6 +1209,13 @@ function cpuMsPerMessage(sent, cpuUse, hookUse) {
     postgres: per(cpuUse, cpuUse.postgresCores),
     ...(hookUse ? { webhookWorker: per(hookUse, hookUse.processCores) } : {}),
   };
+}
+
+/** CPU time per request answered, in ms, of the server and PostgreSQL. */
+function cpuMsPerRequest(requests, cpuUse) {
+  if (!requests) return null;
+  const per = (cores) => (cores === null ? null : round((cores * cpuUse.cpuSeconds * 1000) / requests, 3));
+  return { server: per(cpuUse.processCores), postgres: per(cpuUse.postgresCores) };
 }
 
 function formatCpuPerMessage(ms) {
