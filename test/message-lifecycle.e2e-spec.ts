@@ -1,6 +1,9 @@
+import { Sql } from '../src/database/sql';
+import { MessageEventFeed } from '../src/modules/messages/message-event-feed';
 import { MessageLifecycle, MessageEvent } from '../src/modules/messages/message-lifecycle';
 import {
   MESSAGE_STATUSES,
+  type MessageEventType,
   type MessageStatus,
   TRANSITIONS,
   type TransitionName,
@@ -270,5 +273,36 @@ describe('the message lifecycle', () => {
     }
     expect((await state(later)).status).toBe('scheduled');
     expect((await state(canceled)).status).toBe('canceled');
+  });
+
+  it("tells the event feed (the metrics) of an event written in a caller's transaction once it commits, never if it rolls back", async () => {
+    const sql = t.app.get(Sql);
+    const id = await newMessage('feed-after-commit@example.test');
+    await put(id, 'failed');
+    const seen: MessageEventType[] = [];
+    t.app
+      .get(MessageEventFeed)
+      .subscribe((type, count) => seen.push(...Array<MessageEventType>(count).fill(type)));
+
+    const rollback = new Error('rolled back by the test');
+    await expect(
+      sql.transaction(async (tx) => {
+        expect(await lifecycle.retry(ws.workspaceId, id, tx)).not.toBeNull();
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(seen).toEqual([]);
+    expect((await state(id)).status).toBe('failed');
+
+    let seenBeforeCommit: MessageEventType[] = ['pending'];
+    const event = await sql.transaction(async (tx) => {
+      const written = await lifecycle.retry(ws.workspaceId, id, tx);
+      seenBeforeCommit = [...seen];
+      return written;
+    });
+    expect(event).not.toBeNull();
+    expect(seenBeforeCommit).toEqual([]);
+    expect(seen).toEqual([event?.type]);
+    expect((await state(id)).status).toBe('pending');
   });
 });

@@ -25,6 +25,30 @@ export class SqlRunner {
   async exec(text: string, params: unknown[] = [], name?: string): Promise<number> {
     return (await this.db.query({ text, values: params, name })).rowCount ?? 0;
   }
+
+  /**
+   * Runs `effect` once what was written through this runner is committed:
+   * at once outside a transaction (each statement commits on its own), after
+   * COMMIT in one, and never if the transaction rolls back. For side effects
+   * that must not count what did not happen, such as metrics; `effect` must
+   * not throw.
+   */
+  afterCommit(effect: () => void): void {
+    effect();
+  }
+}
+
+/** A transaction's statements: its after-commit effects wait for its COMMIT. */
+class TransactionRunner extends SqlRunner {
+  private readonly effects: (() => void)[] = [];
+
+  override afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  committed(): void {
+    for (const effect of this.effects) effect();
+  }
 }
 
 /**
@@ -44,7 +68,7 @@ export class Sql extends SqlRunner {
 
   /**
    * Runs `work` in one transaction on one connection: committed when it
-   * resolves, rolled back when it throws. A connection that cannot even roll
+   * resolves (then its `afterCommit` effects run), rolled back when it throws. A connection that cannot even roll
    * back (it was lost) is closed rather than reused.
    */
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
@@ -55,8 +79,10 @@ export class Sql extends SqlRunner {
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const result = await work(new SqlRunner(client));
+      const tx = new TransactionRunner(client);
+      const result = await work(tx);
       await client.query('COMMIT');
+      tx.committed();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));

@@ -278,7 +278,7 @@ export class MessageLifecycle {
       [messageId, 'delayed', sources('recordDelay'), JSON.stringify(detail), workspaceId],
       'lifecycle-note',
     );
-    return row ? this.written(toEvent(row)) : null;
+    return row ? this.written(toEvent(row), db) : null;
   }
 
   /** Whether an attempt ended in `status` (a write whose answer was lost may have committed). */
@@ -299,7 +299,7 @@ export class MessageLifecycle {
     db?: SqlRunner,
   ): Promise<MessageEvent | null> {
     const moved = await this.move(name, target, detail, options, db);
-    return moved ? this.written(moved.event) : null;
+    return moved ? this.written(moved.event, db) : null;
   }
 
   /**
@@ -320,12 +320,15 @@ export class MessageLifecycle {
       return moved?.event ?? null;
     };
     const event = db ? await suppressing(db) : await this.sql.transaction(suppressing);
-    return event ? this.written(event) : null;
+    return event ? this.written(event, db) : null;
   }
 
-  /** The one place an event this class wrote (and committed, unless the caller's transaction holds it) is told to the feed. */
-  private written(event: MessageEvent): MessageEvent {
-    this.feed.recorded(event.type);
+  /**
+   * The one place an event this class wrote is told to the feed: once it is
+   * committed, so a caller's transaction that rolls back counts nothing.
+   */
+  private written(event: MessageEvent, db: SqlRunner = this.sql): MessageEvent {
+    db.afterCommit(() => this.feed.recorded(event.type));
     return event;
   }
 
