@@ -68,8 +68,9 @@ export class Sql extends SqlRunner {
 
   /**
    * Runs `work` in one transaction on one connection: committed when it
-   * resolves (then its `afterCommit` effects run), rolled back when it throws. A connection that cannot even roll
-   * back (it was lost) is closed rather than reused.
+   * resolves (then its `afterCommit` effects run), rolled back when it
+   * throws. A connection that cannot even roll back (it was lost) is closed
+   * rather than reused.
    */
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
