@@ -8,6 +8,7 @@ import { SmtpRelayServer } from '../src/modules/smtp-relay/smtp-relay.server';
 import {
   createTestApp,
   createWorkspace,
+  deleteKeys,
   dropDatabase,
   eventually,
   newDatabaseUrl,
@@ -215,6 +216,7 @@ describe('SMTP relay shutdown', () => {
       else {
         await t.db.end();
         await dropDatabase(t.config.databaseUrl);
+        await deleteKeys(t.config.redisUrl, t.config.queuePrefix);
       }
     }
   });
