@@ -8,7 +8,6 @@ import { SmtpRelayServer } from '../src/modules/smtp-relay/smtp-relay.server';
 import {
   createTestApp,
   createWorkspace,
-  deleteKeys,
   dropDatabase,
   eventually,
   newDatabaseUrl,
@@ -195,7 +194,6 @@ describe('SMTP relay with SMTP_RELAY_TLS_CERT/_KEY', () => {
 describe('SMTP relay shutdown', () => {
   it('takes no new connection, and answers the message being stored before it closes', async () => {
     const t = await createTestApp({ SMTP_RELAY_PORT: '0', APP_ROLE: 'api' });
-    let closed = false;
     try {
       const ws = await createWorkspace(t);
       const sender = await createSender(t, ws);
@@ -203,21 +201,15 @@ describe('SMTP relay shutdown', () => {
       const lock = await lockTable(t, 'messages');
       const pending = submit(port, ws.token, sender.email, 'in-flight@example.test');
       await eventually(async () => (await lock.waiting()) > 0, { what: 'the insert waiting for the lock' });
-      const closing = t.app.close();
+      const closing = t.closeApp();
       await expect(rawSmtp(port)).rejects.toThrow(/ECONNREFUSED/);
       await lock.release();
       expect((await pending).code).toBe(250);
       await closing;
-      closed = true;
       const { rows } = await t.db.query(`SELECT recipient FROM messages`);
       expect(rows).toEqual([{ recipient: 'in-flight@example.test' }]);
     } finally {
-      if (!closed) await t.close();
-      else {
-        await t.db.end();
-        await dropDatabase(t.config.databaseUrl);
-        await deleteKeys(t.config.redisUrl, t.config.queuePrefix);
-      }
+      await t.close();
     }
   });
 });

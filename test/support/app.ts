@@ -21,6 +21,9 @@ export interface TestApp {
   /** A connection to this app's own database, for assertions. */
   db: Client;
   admin(method: 'get' | 'post' | 'patch' | 'delete', path: string): request.Test;
+  /** Closes the Nest app only (once, however often it is called), for tests of what a closing app does. */
+  closeApp(): Promise<void>;
+  /** Closes the app (if closeApp has not), then drops the database and the queue keys. */
   close(): Promise<void>;
 }
 
@@ -72,16 +75,19 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   await db.connect();
   const http = request.agent(app.getHttpServer());
   let closed = false;
+  let appClosed: Promise<void> | undefined;
+  const closeApp = () => (appClosed ??= app.close());
   return {
     app,
     config,
     http,
     db,
     admin: (method, path) => http[method](path).set('Authorization', `Bearer ${ADMIN_TOKEN}`),
+    closeApp,
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      await closeApp();
       await db.end();
       if (!env.DATABASE_URL) await dropDatabase(databaseUrl);
       await deleteKeys(config.redisUrl, config.queuePrefix);
