@@ -25,7 +25,7 @@ import { WebhookWorkerModule } from './modules/webhooks/webhook-worker.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { QueuesModule } from './queues';
 import { RedisModule } from './redis/redis.module';
-import { loggerOptions } from './logger';
+import { assignRequestId, loggerOptions } from './logger';
 
 /**
  * A job taken by a worker that died is handed to another worker once its lock
@@ -80,12 +80,14 @@ export class AppModule implements NestModule {
   }
 
   /**
-   * What runs before the routes, after the request logger (the middleware of
-   * a global module comes first): the workspace API authenticates and applies
-   * its rate limits before the body is read, then JSON bodies are parsed with
-   * the route's limit and refused when nested too deep.
+   * What runs before the routes, after the request logger where it runs (the
+   * middleware of a global module comes first): every request gets its id,
+   * the workspace API authenticates and applies its rate limits before the
+   * body is read, then JSON bodies are parsed with the route's limit and
+   * refused when nested too deep.
    */
   configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(assignRequestId).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
     consumer.apply(ApiKeyMiddleware).forRoutes({ path: 'v1{/*splat}', method: RequestMethod.ALL });
     consumer.apply(parseJson, rejectDeepJson).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
   }

@@ -40,21 +40,42 @@ export function serializeError(error: unknown): unknown {
 
 const LEVELS_WITH_REQUEST_LOGS = new Set(['info', 'debug', 'trace']);
 
+type RequestWithId = IncomingMessage & { id?: unknown };
+
+/** The request's id: the caller's X-Request-Id when it is a plain token of at most 64 characters, else a new UUID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Gives every request its id (`req.id`), which the send path hands on to the
+ * delivery logs; the request logger, where it runs, has given it one already.
+ */
+export function assignRequestId(req: RequestWithId, _res: unknown, next: () => void): void {
+  req.id ??= requestIdOf(req);
+  next();
+}
+
+/**
+ * pino through nestjs-pino. At `info` and below, pino-http writes one line
+ * per request, and every line logged while a request is handled carries the
+ * request (nestjs-pino runs the request in an AsyncLocalStorage scope). Above
+ * `info`, requests get neither: on Node 20 that scope makes every promise
+ * pay an async hook, about a fifth of the API's CPU per request (bench/README.md).
+ * Errors answered 5xx still name their request (AllExceptionsFilter).
+ */
 export function loggerOptions(config: AppConfig): Params {
+  const requestLogs = LEVELS_WITH_REQUEST_LOGS.has(config.logLevel);
   return {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { err: serializeError },
-      genReqId: (req: IncomingMessage) => {
-        const given = req.headers['x-request-id'];
-        return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-      },
-      customProps: (req: IncomingMessage) => ({ requestId: (req as IncomingMessage & { id?: unknown }).id }),
-      // One line per request at info; above info, skip the per-request work entirely.
-      autoLogging: LEVELS_WITH_REQUEST_LOGS.has(config.logLevel)
-        ? { ignore: (req: IncomingMessage) => req.url === '/health' }
-        : false,
+      genReqId: requestIdOf,
+      customProps: (req: RequestWithId) => ({ requestId: req.id }),
+      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
     },
+    ...(requestLogs ? {} : { forRoutes: [] }),
   };
 }

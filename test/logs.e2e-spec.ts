@@ -7,8 +7,13 @@ import {
   newQueuePrefix,
   TEST_REDIS_URL as REDIS_URL,
 } from './support/app';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import Redis from 'ioredis';
+import { DELIVERY_QUEUE, DeliveryJobId, SendJobData } from '../src/modules/delivery/delivery.jobs';
+import { createTestApp, createWorkspace } from './support/app';
 import { AppProcess, startAppProcess } from './support/processes';
+import { createSender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
 import { startRedisServer } from './support/redis-server';
 
@@ -117,6 +122,37 @@ describe('logs', () => {
   it('an API process stops accepting and exits 0 on SIGTERM', async () => {
     expect(await app.kill('SIGTERM')).toBe(0);
     await expect(fetch(`${app.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('above info, with no request logger', () => {
+  it("still gives every request its id: the caller's X-Request-Id, or a new UUID, reaches the delivery job", async () => {
+    const t = await createTestApp({ APP_ROLE: 'api', LOG_LEVEL: 'warn' });
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      const queue = t.app.get<Queue<SendJobData>>(getQueueToken(DELIVERY_QUEUE));
+      const send = (headers: Record<string, string>) =>
+        ws
+          .api('post', '/v1/emails')
+          .set(headers)
+          .send({ from: sender.email, to: ['x@example.test'], subject: 's', text: 't' })
+          .expect(202);
+      const requestIdOfJob = async (messageId: string) => {
+        const { rows } = await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [messageId]);
+        const job = await queue.getJob(DeliveryJobId.request(rows[0].request_id));
+        return job?.data.requestId;
+      };
+
+      const traced = await send({ 'X-Request-Id': 'trace-me-43' });
+      expect(await requestIdOfJob(traced.body.data.messages[0].uuid)).toBe('trace-me-43');
+      const untraced = await send({ 'X-Request-Id': 'not a token, it has spaces' });
+      expect(await requestIdOfJob(untraced.body.data.messages[0].uuid)).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -4,7 +4,11 @@ import { ConflictError, RateLimitedError } from './app-error';
 
 describe('AllExceptionsFilter.toEnvelope', () => {
   const filter = new AllExceptionsFilter();
-  (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
+  const logged: unknown[][] = [];
+  (filter as unknown as { logger: { error: (...args: unknown[]) => void } }).logger = {
+    error: (...args) => logged.push(args),
+  };
+  beforeEach(() => (logged.length = 0));
 
   it('maps domain errors with their code, extra fields and headers', () => {
     expect(filter.toEnvelope(new ConflictError('dup', 'idempotency_key_reused'))).toEqual({
@@ -56,5 +60,18 @@ describe('AllExceptionsFilter.toEnvelope', () => {
       message: 'Internal server error',
       error_id: expect.any(String),
     });
+  });
+
+  it('logs a 5xx with the id of the request it answers, and a 4xx not at all', () => {
+    const envelope = filter.toEnvelope(new TypeError('boom'), 'trace-me-44');
+    filter.toEnvelope(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'trace-me-45',
+    );
+    filter.toEnvelope(new NotFoundException('Cannot GET /x'), 'trace-me-46');
+    expect(logged.map(([fields]) => fields)).toEqual([
+      { err: expect.any(TypeError), errorId: envelope.body.error_id, requestId: 'trace-me-44' },
+      { err: expect.any(Error), requestId: 'trace-me-45' },
+    ]);
   });
 });

@@ -56,14 +56,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const { status, body, headers } = this.toEnvelope(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const { id } = http.getRequest<{ id?: unknown }>();
+    const { status, body, headers } = this.toEnvelope(exception, typeof id === 'string' ? id : undefined);
     if (response.headersSent) return;
     for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
     response.status(status).json(body);
   }
 
-  toEnvelope(exception: unknown): Envelope {
+  /** The envelope for `exception`; a 5xx is logged, with the id of the request it answers when there is one. */
+  toEnvelope(exception: unknown, requestId?: string): Envelope {
     const appError = exception instanceof AppError ? exception : fromBodyParser(exception);
     if (appError) {
       return {
@@ -84,7 +87,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
     }
     if (isUnavailable(exception)) {
-      this.logger.error({ err: exception }, 'Database unavailable');
+      this.logger.error({ err: exception, requestId }, 'Database unavailable');
       return {
         status: 503,
         body: { error: 'service_unavailable', message: 'The database is unavailable; retry shortly' },
@@ -93,7 +96,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const errorId = randomUUID();
     this.logger.error(
-      { err: exception, errorId },
+      { err: exception, errorId, requestId },
       `Unhandled error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
     );
     return {
