@@ -58,10 +58,12 @@ function intEnv(name, fallback, min = 1) {
 const PHASES = ['api', 'smtp', 'baseline', 'baseline-app-sql', 'delivery', 'webhooks', 'e2e'];
 const DEFAULT_PHASES = ['api', 'smtp', 'baseline', 'delivery', 'webhooks', 'e2e'];
 const cpuProf = (process.env.BENCH_CPU_PROF || '').trim();
+const httpConnections = intEnv('BENCH_CONNECTIONS', 32);
 const settings = {
   durationSec: intEnv('BENCH_DURATION', 20),
-  connections: intEnv('BENCH_CONNECTIONS', 32),
-  smtpConnections: intEnv('BENCH_SMTP_CONNECTIONS', 8),
+  connections: httpConnections,
+  // The two doors are compared at the same number of clients.
+  smtpConnections: intEnv('BENCH_SMTP_CONNECTIONS', httpConnections),
   warmupSec: intEnv('BENCH_WARMUP', 3, 0),
   messages: intEnv('BENCH_MESSAGES', 20000),
   deliveryConcurrency: intEnv('BENCH_DELIVERY_CONCURRENCY', 50),
