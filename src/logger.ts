@@ -62,8 +62,9 @@ export function assignRequestId(req: RequestWithId, _res: unknown, next: () => v
  * per request, and every line logged while a request is handled carries the
  * request (nestjs-pino runs the request in an AsyncLocalStorage scope). Above
  * `info`, requests get neither: on Node 20 that scope makes every promise
- * pay an async hook, about a fifth of the API's CPU per request (bench/README.md).
- * Errors answered 5xx still name their request (AllExceptionsFilter).
+ * pay an async hook, and with pino-http it was about a quarter of the API's
+ * CPU per request (bench/README.md). Errors answered 5xx still name their
+ * request (AllExceptionsFilter).
  */
 export function loggerOptions(config: AppConfig): Params {
   const requestLogs = LEVELS_WITH_REQUEST_LOGS.has(config.logLevel);
