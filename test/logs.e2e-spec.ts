@@ -1,5 +1,11 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import Redis from 'ioredis';
+import { DELIVERY_QUEUE, DeliveryJobId, SendJobData } from '../src/modules/delivery/delivery.jobs';
 import {
   ADMIN_TOKEN,
+  createTestApp,
+  createWorkspace,
   deleteKeys,
   dropDatabase,
   eventually,
@@ -7,11 +13,6 @@ import {
   newQueuePrefix,
   TEST_REDIS_URL as REDIS_URL,
 } from './support/app';
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
-import Redis from 'ioredis';
-import { DELIVERY_QUEUE, DeliveryJobId, SendJobData } from '../src/modules/delivery/delivery.jobs';
-import { createTestApp, createWorkspace } from './support/app';
 import { AppProcess, startAppProcess } from './support/processes';
 import { createSender } from './support/sending';
 import { SmtpSink, startSmtpSink } from './support/smtp-sink';
