@@ -610,17 +610,6 @@ async function probeSend(url, token, recipients = 4) {
 // ---------------------------------------------------------------- load
 
 /** Counters of the bench database (statements = transactions in autocommit) and of the Redis server. */
-/**
- * A CHECKPOINT before each phase: PostgreSQL checkpoints when its WAL reaches
- * max_wal_size, and the writes after one carry whole pages, so without it a
- * phase pays for the WAL of the phases before it, wherever that checkpoint falls.
- */
-async function checkpoint(ctx) {
-  const started = performance.now();
-  await ctx.db.query('CHECKPOINT');
-  log(`CHECKPOINT in ${Math.round(performance.now() - started)} ms`);
-}
-
 async function dbStats(ctx) {
   const { rows } = await ctx.db.query(
     `SELECT xact_commit + xact_rollback AS xacts, tup_inserted, tup_returned + tup_fetched AS tup_read
@@ -718,6 +707,17 @@ async function loadPhase(ctx, name, url, token, proc) {
 }
 
 // ---------------------------------------------------------------- database & redis
+
+/**
+ * A CHECKPOINT before each phase: PostgreSQL checkpoints when its WAL reaches
+ * max_wal_size, and the writes after one carry whole pages, so without it a
+ * phase pays for the WAL of the phases before it, wherever that checkpoint falls.
+ */
+async function checkpoint(ctx) {
+  const started = performance.now();
+  await ctx.db.query('CHECKPOINT');
+  log(`CHECKPOINT in ${Math.round(performance.now() - started)} ms`);
+}
 
 async function pgClient(url) {
   const client = new Client({ connectionString: url });
