@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { ClientBase, Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/** Statements on one connection: the pool, or a transaction's client. */
+/** Statements on the pool, on a transaction's client, or on any other connection. */
 export class SqlRunner {
-  constructor(private readonly db: Pool | PoolClient) {}
+  constructor(private readonly db: Pool | ClientBase) {}
 
   /** `name` makes it a prepared statement: parsed and planned once per connection. */
   async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {

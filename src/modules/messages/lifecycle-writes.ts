@@ -41,6 +41,16 @@ export interface Renewal {
  * answers `n`, the input row's place (from 1), for each message it changed.
  * Each locks its messages in id order first, so that two of them (in two
  * processes) waiting for each other's rows cannot deadlock.
+ *
+ * They are not prepared statements: each run is planned for the table as it
+ * is. A prepared statement's generic plan is made in its first runs on a
+ * connection, for the table as it was then, and PostgreSQL keeps it until
+ * the table's statistics change (ANALYZE, VACUUM). Made while `messages`
+ * was nearly empty (a new install, a worker started before the first
+ * sends), it read the whole table on every claim and transition once the
+ * table had grown, and without autovacuum nothing ever replaced it.
+ * Planning costs PostgreSQL about half a millisecond per statement
+ * (bench/README.md).
  */
 
 /**
@@ -50,7 +60,7 @@ export interface Renewal {
  * on the `max_attempts`-th attempt ends the message `failed` instead
  * (`abandoned`). A message nobody may take now answers no row.
  */
-const CLAIM = `
+export const CLAIM = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS i(id, lease_ms, max_attempts, n)
   ), prev AS (
@@ -103,7 +113,7 @@ const CLAIM = `
  * workspace), and its event is inserted in the same statement, so the status
  * and the event log never disagree.
  */
-const MOVE = `
+export const MOVE = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
       n int, id uuid, status varchar, sources varchar[], attempt int, workspace_id uuid,
@@ -133,7 +143,7 @@ const MOVE = `
  * 'sending'` on the scan, the planner may walk messages_unfinished_idx's
  * 'sending' entries (dead ones included) instead of the primary key.
  */
-const RENEW = `
+export const RENEW = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS i(id, attempt, lease_ms, n)
   ), locked AS MATERIALIZED (
@@ -191,17 +201,13 @@ export class LifecycleWrites {
   }
 
   private async claimAll(requests: ClaimRequest[]): Promise<(Claim | null)[]> {
-    const rows = await this.sql.rows<Record<string, unknown>>(
-      CLAIM,
-      [
-        requests.map((r) => r.messageId),
-        requests.map((r) => r.leaseMs),
-        requests.map((r) => r.maxAttempts),
-        TRANSITIONS.claim.from,
-        TRANSITIONS.fail.from,
-      ],
-      'lifecycle-claim-many',
-    );
+    const rows = await this.sql.rows<Record<string, unknown>>(CLAIM, [
+      requests.map((r) => r.messageId),
+      requests.map((r) => r.leaseMs),
+      requests.map((r) => r.maxAttempts),
+      TRANSITIONS.claim.from,
+      TRANSITIONS.fail.from,
+    ]);
     return answers(requests, rows, toClaim);
   }
 
@@ -218,11 +224,10 @@ export class LifecycleWrites {
       restart: m.restart,
       detail: m.detail,
     }));
-    const rows = await db.rows<Record<string, unknown>>(
-      MOVE,
-      [JSON.stringify(input), moves.map((m) => m.messageId)],
-      'lifecycle-move-many',
-    );
+    const rows = await db.rows<Record<string, unknown>>(MOVE, [
+      JSON.stringify(input),
+      moves.map((m) => m.messageId),
+    ]);
     return answers(moves, rows, (row) => ({
       event: toEvent(row),
       workspaceId: row.workspace_id as string,
@@ -231,11 +236,11 @@ export class LifecycleWrites {
   }
 
   private async renewAll(renewals: Renewal[]): Promise<boolean[]> {
-    const rows = await this.sql.rows<{ n: number }>(
-      RENEW,
-      [renewals.map((r) => r.messageId), renewals.map((r) => r.attempt), renewals.map((r) => r.leaseMs)],
-      'lifecycle-renew-many',
-    );
+    const rows = await this.sql.rows<{ n: number }>(RENEW, [
+      renewals.map((r) => r.messageId),
+      renewals.map((r) => r.attempt),
+      renewals.map((r) => r.leaseMs),
+    ]);
     const renewed = new Set(rows.map((row) => row.n));
     return renewals.map((_, i) => renewed.has(i + 1));
   }
