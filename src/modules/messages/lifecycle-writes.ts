@@ -58,54 +58,56 @@ export interface Renewal {
  * sending with an expired lease (its worker died; the event says `recovered`,
  * since the earlier attempt may have reached the server). A lease that expired
  * on the `max_attempts`-th attempt ends the message `failed` instead
- * (`abandoned`). A message nobody may take now answers no row.
+ * (`abandoned`). A message nobody may take now answers no row. Which of the
+ * two happens is decided on each row once it is locked (`prev`), and one
+ * UPDATE does both: half the planning of one UPDATE each.
  */
 export const CLAIM = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS i(id, lease_ms, max_attempts, n)
   ), prev AS (
-    SELECT m.id, m.status, i.lease_ms, i.max_attempts, i.n
+    SELECT m.id, m.status, i.lease_ms, i.n,
+           m.status = 'sending' AND m.status = ANY($5::varchar[])
+             AND m.lease_until < now() AND m.attempts >= i.max_attempts AS abandon,
+           m.status = ANY($4::varchar[])
+             AND (m.status <> 'deferred' OR m.next_attempt_at <= now() + interval '1 second')
+             AND (m.status <> 'sending' OR (m.lease_until < now() AND m.attempts < i.max_attempts)) AS take
       FROM messages m JOIN input i ON i.id = m.id
      WHERE m.id = ANY($1::uuid[])
      ORDER BY m.id
        FOR UPDATE OF m
-  ), abandoned AS (
-    UPDATE messages m SET status = 'failed', updated_at = now(), lease_until = NULL
-      FROM prev
-     WHERE m.id = prev.id AND m.id = ANY($1::uuid[]) AND m.status = ANY($5::varchar[])
-       AND m.status = 'sending' AND m.lease_until < now() AND m.attempts >= prev.max_attempts
-    RETURNING prev.n, m.id, m.workspace_id, m.attempts
-  ), claimed AS (
+  ), taken AS (
     UPDATE messages m
-       SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
-           lease_until = now() + prev.lease_ms * interval '1 millisecond', next_attempt_at = NULL
+       SET status = CASE WHEN prev.abandon THEN 'failed' ELSE 'sending' END,
+           attempts = CASE WHEN prev.abandon THEN m.attempts ELSE m.attempts + 1 END,
+           updated_at = now(),
+           lease_until = CASE WHEN prev.abandon THEN NULL
+                              ELSE now() + prev.lease_ms * interval '1 millisecond' END,
+           next_attempt_at = CASE WHEN prev.abandon THEN m.next_attempt_at END
       FROM prev
-     WHERE m.id = prev.id AND m.id = ANY($1::uuid[]) AND m.status = ANY($4::varchar[])
-       AND (m.status <> 'deferred' OR m.next_attempt_at <= now() + interval '1 second')
-       AND (m.status <> 'sending' OR (m.lease_until < now() AND m.attempts < prev.max_attempts))
-    RETURNING prev.n, m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email, m.attempts,
-              prev.status = 'sending' AS recovered
+     WHERE m.id = prev.id AND m.id = ANY($1::uuid[]) AND (prev.abandon OR prev.take)
+    RETURNING prev.n, prev.abandon, m.id, m.workspace_id, m.request_id, m.recipient, m.type, m.from_email,
+              m.attempts, prev.status = 'sending' AS recovered
   ), ev AS (
     INSERT INTO message_events (message_id, workspace_id, type, detail)
-    SELECT id, workspace_id, 'sending',
-           CASE WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
+    SELECT id, workspace_id,
+           CASE WHEN abandon THEN 'failed' ELSE 'sending' END,
+           CASE WHEN abandon
+                THEN jsonb_build_object('attempt', attempts,
+                                        'reason', 'the last attempt was cut short (its worker stopped) and none is left')
+                WHEN recovered THEN jsonb_build_object('attempt', attempts, 'recovered', true)
                 ELSE jsonb_build_object('attempt', attempts) END
-      FROM claimed
-    UNION ALL
-    SELECT id, workspace_id, 'failed',
-           jsonb_build_object('attempt', attempts,
-                              'reason', 'the last attempt was cut short (its worker stopped) and none is left')
-      FROM abandoned
+      FROM taken
     RETURNING message_id, type, at, detail
   )
-  SELECT coalesce(c.n, a.n)::int AS n, a.id IS NOT NULL AS abandoned,
+  SELECT t.n::int AS n, t.abandon AS abandoned,
          ev.type AS event_type, ev.at AS event_at, ev.detail AS event_detail,
-         c.id, c.workspace_id, c.request_id, c.recipient, c.type, c.from_email, c.attempts,
+         t.id, t.workspace_id, t.request_id, t.recipient, t.type, t.from_email, t.attempts,
          r.test, r.source, r.subject, r.html, r.text, r.reply_to, r.to_recipients, r.headers,
          r.attachment_count
     FROM ev
-    LEFT JOIN abandoned a ON a.id = ev.message_id
-    LEFT JOIN (claimed c JOIN email_requests r ON r.id = c.request_id) ON c.id = ev.message_id`;
+    JOIN taken t ON t.id = ev.message_id
+    JOIN email_requests r ON r.id = t.request_id`;
 
 /**
  * The transitions that enter a status: each message's UPDATE is guarded by
