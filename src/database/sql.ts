@@ -8,7 +8,11 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 export class SqlRunner {
   constructor(private readonly db: Pool | ClientBase) {}
 
-  /** `name` makes it a prepared statement: parsed and planned once per connection. */
+  /**
+   * `name` makes it a prepared statement: parsed and planned once per
+   * connection, for its tables as they are then (LifecycleWrites says when
+   * that plan goes stale).
+   */
   async rows<T extends QueryResultRow>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
     return (await this.db.query<T>({ text, values: params, name })).rows;
   }

@@ -49,8 +49,7 @@ export interface Renewal {
  * was nearly empty (a new install, a worker started before the first
  * sends), it read the whole table on every claim and transition once the
  * table had grown, and without autovacuum nothing ever replaced it.
- * Planning costs PostgreSQL about half a millisecond per statement
- * (bench/README.md).
+ * Planning costs PostgreSQL 0.2 to 0.35 ms per statement (bench/README.md).
  */
 
 /**
@@ -60,7 +59,7 @@ export interface Renewal {
  * on the `max_attempts`-th attempt ends the message `failed` instead
  * (`abandoned`). A message nobody may take now answers no row. Which of the
  * two happens is decided on each row once it is locked (`prev`), and one
- * UPDATE does both: half the planning of one UPDATE each.
+ * UPDATE does both, which plans in half the time of an UPDATE for each.
  */
 export const CLAIM = `
   WITH input AS (
