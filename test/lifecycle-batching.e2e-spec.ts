@@ -8,7 +8,7 @@ import { MessageEventFeed } from '../src/modules/messages/message-event-feed';
 import { MessageLifecycle } from '../src/modules/messages/message-lifecycle';
 import type { MessageEventType } from '../src/modules/messages/message-status';
 import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
-import { createSender, Sender } from './support/sending';
+import { createSender, Sender, sendToMany } from './support/sending';
 
 /**
  * Concurrent claims, renewals and attempt endings on a real database: they
@@ -49,14 +49,7 @@ describe('the lifecycle written by group commit', () => {
   const statements = (text: string) =>
     sent.mock.calls.filter(([query]) => (query as QueryConfig | undefined)?.text === text).length;
 
-  const newMessages = async (count: number): Promise<string[]> => {
-    const to = Array.from({ length: count }, (_, i) => `batch${i}@example.test`);
-    const res = await ws
-      .api('post', '/v1/emails')
-      .send({ from: sender.email, to, subject: 'Batch', text: 'x' })
-      .expect(202);
-    return (res.body.data.messages as { uuid: string }[]).map((m) => m.uuid);
-  };
+  const newMessages = (count: number) => sendToMany(ws, sender, count, 'Batch');
   const state = async (id: string) => {
     const { rows } = await t.db.query(
       `SELECT status, attempts, next_attempt_at, lease_until > now() AS leased,

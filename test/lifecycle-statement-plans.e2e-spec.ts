@@ -3,7 +3,7 @@ import { SqlRunner } from '../src/database/sql';
 import { LifecycleWrites } from '../src/modules/messages/lifecycle-writes';
 import { TRANSITIONS } from '../src/modules/messages/message-status';
 import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
-import { createSender, Sender } from './support/sending';
+import { createSender, Sender, sendToMany } from './support/sending';
 
 interface Scans {
   seq: number;
@@ -36,14 +36,7 @@ describe('the lifecycle statements on a table that has grown since they first ra
     await t?.close();
   });
 
-  const newMessages = async (count: number): Promise<string[]> => {
-    const to = Array.from({ length: count }, (_, i) => `grown${i}@example.test`);
-    const res = await ws
-      .api('post', '/v1/emails')
-      .send({ from: sender.email, to, subject: 'Grown', text: 'x' })
-      .expect(202);
-    return (res.body.data.messages as { uuid: string }[]).map((m) => m.uuid);
-  };
+  const newMessages = (count: number) => sendToMany(ws, sender, count, 'Grown');
 
   /** One delivery attempt's statements, as the worker makes them: claim, renew, mark sent. */
   const deliver = async (messageId: string) => {

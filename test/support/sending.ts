@@ -32,6 +32,21 @@ export async function createSender(
   };
 }
 
+/** Sends one email to `count` recipients (`<subject, lowercased><i>@example.test`) and answers its messages' uuids, in order. */
+export async function sendToMany(
+  ws: Workspace,
+  sender: Sender,
+  count: number,
+  subject: string,
+): Promise<string[]> {
+  const to = Array.from({ length: count }, (_, i) => `${subject.toLowerCase()}${i}@example.test`);
+  const res = await ws
+    .api('post', '/v1/emails')
+    .send({ from: sender.email, to, subject, text: 'x' })
+    .expect(202);
+  return (res.body.data.messages as { uuid: string }[]).map((m) => m.uuid);
+}
+
 /** The example request the README shows: three `to`, a bcc, duplicates, custom headers and a tag. */
 export function exampleEmail(from: string) {
   return {
