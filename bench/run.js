@@ -79,7 +79,8 @@ const settings = {
     .map((s) => s.trim())
     .filter(Boolean),
   build: process.env.BENCH_SKIP_BUILD !== '1',
-  // BENCH_CPU_PROF=1 (or api): profile the app of the API phase; worker: the delivery worker;
+  // BENCH_CPU_PROF=1 (or api): profile the app of the API phase; worker: the delivery worker (and the
+  // webhooks phase's webhook worker);
   // baseline: the baseline server; all: all three.
   cpuProfApi: ['1', 'api', 'all'].includes(cpuProf),
   cpuProfWorker: ['worker', 'all'].includes(cpuProf),
@@ -1038,7 +1039,10 @@ async function deliveryPhase(ctx, { webhooks = false, whileAccepting = false } =
     },
   });
   const hookWorker = ownWebhookWorker
-    ? await startApp('worker', ctx.sink.url, { extraEnv: { ...webhookEnv, WORKER_QUEUES: 'webhooks' } })
+    ? await startApp('worker', ctx.sink.url, {
+        profile: settings.cpuProfWorker,
+        extraEnv: { ...webhookEnv, WORKER_QUEUES: 'webhooks' },
+      })
     : null;
   const memory = memoryMonitor(worker.pid);
   const cpu = cpuMeter(worker.pid);
