@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { DELIVERY_QUEUE, DeliveryJobId, messagesOf } from '../src/modules/delivery/delivery.jobs';
 import { MESSAGE_STATUSES } from '../src/modules/messages/message-status';
-import { createTestApp, createWorkspace, TestApp, Workspace } from './support/app';
+import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { createSender, Sender } from './support/sending';
 
 /** POST /v1/emails/batch (SPEC §10), and what a send stores beyond its content: attachments and a schedule. */
@@ -44,12 +44,14 @@ describe('POST /v1/emails/batch', () => {
     );
     return rows[0] as { requests: number; messages: number; attachments: number };
   };
-  /** The messages the first job of `uuid`'s request delivers, or null without one. */
-  const queuedWith = async (uuid: string) => {
+  /** The first job of `uuid`'s request, or null while it has none. */
+  const requestJob = async (uuid: string) => {
     const { rows } = await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [uuid]);
-    const job = await queue.getJob(DeliveryJobId.request(rows[0].request_id));
-    return job ? messagesOf(job.data) : null;
+    return queue.getJob(DeliveryJobId.request(rows[0].request_id));
   };
+  /** The messages that job delivers, once queued: a send answers before its job is. */
+  const queuedWith = async (uuid: string) =>
+    messagesOf((await eventually(() => requestJob(uuid), { what: `the job of ${uuid}` })).data);
   const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from([0, 255, 128, 7])]);
   const logo = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
   const inAnHour = () => new Date(Date.now() + 60 * 60 * 1000).toISOString();
@@ -133,9 +135,10 @@ describe('POST /v1/emails/batch', () => {
     });
     // Handed to delivery: the messages due now, each item's in its own job; the scheduled one is not.
     const firstItem = res.body.data[0].messages.map((m: { uuid: string }) => m.uuid);
-    expect((await queuedWith(withFiles))?.sort()).toEqual(firstItem.sort());
+    expect((await queuedWith(withFiles)).sort()).toEqual(firstItem.sort());
     expect(await queuedWith(again)).toEqual([again]);
-    expect(await queuedWith(later)).toBeNull();
+    // One call's jobs are queued together, so none for `later` now means none at all.
+    expect(await requestJob(later)).toBeNull();
 
     const list = await ws.api('get', '/v1/messages?limit=5').expect(200);
     for (const item of list.body.data) expect(item).not.toHaveProperty('attachments');

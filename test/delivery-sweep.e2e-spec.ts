@@ -146,7 +146,8 @@ describe('the sweeper and the first jobs of requests', () => {
     const kept = await send(['kept1@x.test', 'kept2@x.test']);
     const lost = await send(['lost1@x.test', 'lost2@x.test']);
     for (const { uuids, job } of [kept, lost]) {
-      expect(messagesOf((await queue.getJob(job))!.data).sort()).toEqual([...uuids].sort());
+      const queued = await eventually(() => queue.getJob(job), { what: `job ${job}` });
+      expect(messagesOf(queued.data).sort()).toEqual([...uuids].sort());
     }
     await (await queue.getJob(lost.job))!.remove();
 

@@ -139,10 +139,13 @@ describe('above info, with no request logger', () => {
           .set(headers)
           .send({ from: sender.email, to: ['x@example.test'], subject: 's', text: 't' })
           .expect(202);
+      /** A send answers before its job is queued: waits for the job. */
       const requestIdOfJob = async (messageId: string) => {
         const { rows } = await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [messageId]);
-        const job = await queue.getJob(DeliveryJobId.request(rows[0].request_id));
-        return job?.data.requestId;
+        const job = await eventually(() => queue.getJob(DeliveryJobId.request(rows[0].request_id)), {
+          what: `the job of ${messageId}`,
+        });
+        return job.data.requestId;
       };
 
       const traced = await send({ 'X-Request-Id': 'trace-me-43' });

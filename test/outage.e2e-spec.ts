@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { DELIVERY_QUEUE, DeliveryJobId } from '../src/modules/delivery/delivery.jobs';
 import { createTestApp, createWorkspace, eventually, TestApp, Workspace } from './support/app';
 import { startRedisServer, RedisServerHandle } from './support/redis-server';
 import { createSender, Sender } from './support/sending';
@@ -109,7 +110,9 @@ describe('Redis losing its data', () => {
         .send({ from: sender.email, to: recipients, subject: 'lost', text: 'x' })
         .expect(202);
       const probe = new Redis(redis.url);
-      expect(await probe.keys(`${api.config.queuePrefix}:*`)).not.toHaveLength(0);
+      await eventually(async () => (await probe.keys(`${api.config.queuePrefix}:*`)).length > 0, {
+        what: 'the job queued',
+      });
       probe.disconnect();
 
       await redis.kill();
@@ -134,6 +137,81 @@ describe('Redis losing its data', () => {
       await api.close();
       await smtp.close();
       await redis.close();
+    }
+  });
+});
+
+describe('Redis not answering while sending', () => {
+  let redis: RedisServerHandle;
+  let smtp: SmtpSink;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await smtp.close();
+    await redis.close();
+  });
+
+  /** Far beyond REQUEST_BOUND_MS: a send that waited for Redis would miss the bound. */
+  const QUEUE_TIMEOUT_MS = '30000';
+  const send = (ws: Workspace, sender: Sender, to: string) =>
+    ws
+      .api('post', '/v1/emails')
+      .timeout(REQUEST_BOUND_MS)
+      .send({ from: sender.email, to: [to], subject: to, text: 'x' })
+      .expect(202);
+  const jobKey = async (t: TestApp, messageId: string) => {
+    const { rows } = await t.db.query(`SELECT request_id FROM messages WHERE id = $1`, [messageId]);
+    return `${t.config.queuePrefix}:${DELIVERY_QUEUE}:${DeliveryJobId.request(rows[0].request_id)}`;
+  };
+
+  it('answers 202 once the message is stored, and delivers it once when Redis answers again', async () => {
+    const t = await createTestApp({ REDIS_URL: redis.url, SMTP_URL: smtp.url, QUEUE_TIMEOUT_MS });
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      redis.pause();
+      let uuid: string;
+      try {
+        uuid = (await send(ws, sender, 'stalled@example.test')).body.data.messages[0].uuid;
+      } finally {
+        redis.resume();
+      }
+      await eventually(
+        async () => {
+          const { rows } = await t.db.query(`SELECT status FROM messages WHERE id = $1`, [uuid]);
+          return rows[0].status === 'sent';
+        },
+        { what: 'the message sent' },
+      );
+      expect(smtp.messages.filter((m) => m.envelopeTo[0] === 'stalled@example.test')).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('closes only after the job Redis had not answered is queued', async () => {
+    const t = await createTestApp({ APP_ROLE: 'api', REDIS_URL: redis.url, QUEUE_TIMEOUT_MS });
+    const probe = new Redis(redis.url);
+    try {
+      const ws = await createWorkspace(t);
+      const sender = await createSender(t, ws);
+      redis.pause();
+      let closing: Promise<void>;
+      let uuid: string;
+      try {
+        uuid = (await send(ws, sender, 'closing@example.test')).body.data.messages[0].uuid;
+        closing = t.closeApp();
+      } finally {
+        redis.resume();
+      }
+      await closing;
+      expect(await probe.exists(await jobKey(t, uuid))).toBe(1);
+    } finally {
+      probe.disconnect();
+      await t.close();
     }
   });
 });

@@ -19,9 +19,13 @@ export interface QueuedJob<T> {
  * Puts jobs of one name on a Bull queue whose work is already stored in
  * PostgreSQL, so a Redis outage only delays it: a call gives up after
  * `timeoutMs` and answers false, and a sweeper queues the work later.
- * Queue connection errors are logged at most every 10 s.
+ * Queue connection errors are logged at most every 10 s. A caller may leave
+ * an add unawaited: settled() waits for every add in flight, so a shutdown
+ * awaits it before the queue's connection closes.
  */
 export class QueueWriter<T> {
+  private readonly inFlight = new Set<Promise<boolean>>();
+
   constructor(
     private readonly queue: Queue<T>,
     private readonly jobName: string,
@@ -36,21 +40,33 @@ export class QueueWriter<T> {
     });
   }
 
-  /** Adds the jobs. Answers whether Redis took them in time. */
-  async add(jobs: QueuedJob<T>[]): Promise<boolean> {
+  /** Adds the jobs. Answers whether Redis took them in time; never rejects. */
+  add(jobs: QueuedJob<T>[]): Promise<boolean> {
+    const adding = this.addBulk(jobs);
+    this.inFlight.add(adding);
+    void adding.then(() => this.inFlight.delete(adding));
+    return adding;
+  }
+
+  /** Resolves once every add begun so far has answered. */
+  async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
+  }
+
+  private async addBulk(jobs: QueuedJob<T>[]): Promise<boolean> {
     if (jobs.length === 0) return true;
     if (this.queue.client.status !== 'ready') {
       this.logger.warn(`Redis is not connected; ${jobs.length} job(s) left for the sweeper`);
       return false;
     }
-    const added = this.queue.addBulk(
-      jobs.map(({ data, jobId, delayMs }) => ({
-        name: this.jobName,
-        data,
-        opts: { ...JOB_OPTIONS, jobId, delay: delayMs },
-      })),
-    );
     try {
+      const added = this.queue.addBulk(
+        jobs.map(({ data, jobId, delayMs }) => ({
+          name: this.jobName,
+          data,
+          opts: { ...JOB_OPTIONS, jobId, delay: delayMs },
+        })),
+      );
       const done = (await this.withinTimeout(added)) !== null;
       if (!done) this.logger.warn(`Queuing ${jobs.length} job(s) timed out; the sweeper will queue them`);
       return done;

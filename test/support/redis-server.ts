@@ -9,6 +9,10 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
   /** SIGKILL and wait for the process to exit. */
   kill(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing is answered until resume(). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Start again on the same port and wait until it answers PING. */
   start(): Promise<void>;
   /** Stop if running. Idempotent; the handle cannot be started again. */
@@ -126,10 +130,16 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     if (!proc) return;
     child = undefined;
     proc.kill(signal);
+    proc.kill('SIGCONT');
     const exit = waitForExit(proc);
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
     await exit;
     clearTimeout(timer);
+  };
+
+  const signalRunning = (signal: NodeJS.Signals): void => {
+    if (!child || hasExited(child)) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(signal);
   };
 
   await spawnChild();
@@ -139,6 +149,8 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     port,
     stop: () => terminate('SIGTERM'),
     kill: () => terminate('SIGKILL'),
+    pause: () => signalRunning('SIGSTOP'),
+    resume: () => signalRunning('SIGCONT'),
     start: async () => {
       if (closed) throw new Error('redis server handle is closed');
       if (child && !hasExited(child)) throw new Error(`redis-server on port ${port} is already running`);

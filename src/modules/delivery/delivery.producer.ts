@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -27,10 +27,11 @@ export interface QueuedRequest {
 /**
  * Puts delivery jobs on the queue. Messages are already in PostgreSQL when
  * this runs, so a Redis outage only delays them: the call gives up after
- * QUEUE_TIMEOUT_MS and the worker's sweeper queues them later.
+ * QUEUE_TIMEOUT_MS and the worker's sweeper queues them later. A caller need
+ * not wait for an add: a shutdown does, before the queue closes.
  */
 @Injectable()
-export class DeliveryProducer {
+export class DeliveryProducer implements BeforeApplicationShutdown {
   private readonly writer: QueueWriter<SendJobData>;
 
   constructor(@InjectQueue(DELIVERY_QUEUE) queue: Queue<SendJobData>, @Inject(APP_CONFIG) config: AppConfig) {
@@ -40,6 +41,11 @@ export class DeliveryProducer {
       config.delivery.queueTimeoutMs,
       new Logger(DeliveryProducer.name),
     );
+  }
+
+  /** Waits for the adds in flight; Bull closes its queues after this hook. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.writer.settled();
   }
 
   /**

@@ -69,8 +69,8 @@ class KeysLost extends Error {
  * Accepts sends (SPEC §7, §10): accept() takes the commands of one call,
  * already through the body rules (send-rules.ts), checks their senders
  * (step 5), and stores every message of every command in one transaction
- * before answering, one answer per command; then queues what is due now
- * (a scheduled message waits in PostgreSQL).
+ * before answering, one answer per command; what is due now is queued
+ * meanwhile, not awaited (a scheduled message waits in PostgreSQL).
  *
  * The hot path: the API key and the sender come from short-lived caches
  * (AUTH_CACHE_TTL_MS; delivery checks the sender again), and concurrent calls
@@ -175,7 +175,11 @@ export class EmailsService {
     throw sendersNotVerified(failing.map((i) => ({ field: batch.field(i), from: commands[i].from })));
   }
 
-  /** Stores and queues the calls of one flush; one outcome per call, in order. */
+  /**
+   * Stores the calls of one flush and queues them; one outcome per call, in
+   * order. The calls are answered once stored, without waiting for Redis:
+   * what is stored is delivered, and the sweeper queues what Redis missed.
+   */
   private async flush(calls: Call[]): Promise<Outcome[]> {
     const contacts = await this.contacts.findRecipients(
       calls.flatMap(({ sends }) =>
@@ -197,7 +201,7 @@ export class EmailsService {
 
     const stored = await this.store(prepared);
     this.count(prepared.filter(({ call }) => stored.has(call.id)));
-    await this.producer.enqueueRequests(
+    void this.producer.enqueueRequests(
       prepared
         .filter(({ call }) => stored.has(call.id))
         .flatMap(({ call, requests }) =>
