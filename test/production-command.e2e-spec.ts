@@ -16,6 +16,6 @@ describe('the production command', () => {
   it('is the same in the image as in start:prod, memory flags included', () => {
     const image = JSON.parse(cmd.slice('CMD '.length)) as string[];
     expect(image).toEqual(startProd.split(' '));
-    expect(image).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=50']));
+    expect(image).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=75']));
   });
 });
