@@ -130,7 +130,7 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     if (!proc) return;
     child = undefined;
     proc.kill(signal);
-    proc.kill('SIGCONT');
+    proc.kill('SIGCONT'); // a paused process takes the signal only once it runs again
     const exit = waitForExit(proc);
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
     await exit;
