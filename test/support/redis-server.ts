@@ -24,6 +24,7 @@ const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
 const POLL_INTERVAL_MS = 50;
 const OUTPUT_TAIL_CHARS = 2_000;
+const START_ATTEMPTS = 5;
 
 async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,7 +71,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 export async function startRedisServer(): Promise<RedisServerHandle> {
-  const port = await findFreePort();
+  let port = await findFreePort();
   let child: ChildProcess | undefined;
   let closed = false;
 
@@ -142,7 +143,18 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     child.kill(signal);
   };
 
-  await spawnChild();
+  // The free port is released before redis-server binds it, and an outgoing
+  // connection of another test may take it meanwhile: then try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spawnChild();
+      break;
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !(error as Error).message.includes('Address already in use'))
+        throw error;
+      port = await findFreePort();
+    }
+  }
 
   return {
     url: `redis://${HOST}:${port}`,
