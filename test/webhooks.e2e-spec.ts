@@ -312,7 +312,15 @@ describe('webhooks (SPEC §12)', () => {
         request.headers['webhook-id'],
       );
 
-      const log = await attempts(sentOnly.id);
+      // The worker records an attempt once the receiver has answered: the
+      // receiver can hold a request before its attempt is in the log.
+      const log = await eventually(
+        async () => {
+          const all = await attempts(sentOnly.id);
+          return all.length >= 2 && all;
+        },
+        { what: 'two recorded attempts' },
+      );
       expect(log).toHaveLength(2);
       for (const attempt of log) {
         expect(attempt).toMatchObject({
@@ -493,7 +501,13 @@ describe('webhooks (SPEC §12)', () => {
       for (const r of receiver.at('/theirs-events')) verifyWebhook(r, theirs.secret);
       for (const r of receiver.at('/late')) verifyWebhook(r, late.secret);
 
-      const theirLog = await attempts(theirs.id, other);
+      const theirLog = await eventually(
+        async () => {
+          const log = await attempts(theirs.id, other);
+          return log.length >= receiver.at('/theirs-events').length && log;
+        },
+        { what: 'their attempts recorded' },
+      );
       expect(theirLog.map((a) => a.event_id)).toEqual(
         receiver.at('/theirs-events').map((r) => r.headers['webhook-id']),
       );
