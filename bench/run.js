@@ -906,7 +906,8 @@ async function baselinePhase(ctx, { appLookups = false } = {}) {
   const token = `lp_baseline_${crypto.randomBytes(24).toString('base64url')}`;
   const profile = settings.cpuProfBaseline && !appLookups;
   const since = Date.now();
-  const proc = startChild(name, [...profileArgs(profile), BASELINE], {
+  const nodeArgs = splitArgs(process.env.BENCH_BASELINE_NODE_ARGS ?? '');
+  const proc = startChild(name, [...profileArgs(profile), ...nodeArgs, BASELINE], {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
     PORT: '0',

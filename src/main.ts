@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { HttpAdapter } from './http-adapter';
 import { ConfigError, loadConfig } from './config/app-config';
 import { listenForProbes } from './worker-http';
 
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
     worker.get(Logger).log('Worker started');
     return;
   }
-  const app = await NestFactory.create<NestExpressApplication>(module, {
+  const app = await NestFactory.create<NestExpressApplication>(module, new HttpAdapter(), {
     bodyParser: false,
     bufferLogs: true,
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { DashboardModule } from '../src/modules/dashboard/dashboard.module';
+import { HttpAdapter } from '../src/http-adapter';
 import { createTestApp, createWorkspace, type TestApp } from './support/app';
 
 const ASSETS = join(__dirname, '..', 'dist', 'web', 'assets');
@@ -97,7 +98,7 @@ describe('Dashboard serving', () => {
     const warnings: string[] = [];
     const logger = { log() {}, error() {}, warn: (message: string) => warnings.push(message) };
     const moduleRef = await Test.createTestingModule({ imports: [DashboardModule.forRoot(empty)] }).compile();
-    const app = moduleRef.createNestApplication({ logger });
+    const app = moduleRef.createNestApplication(new HttpAdapter(), { logger });
     try {
       await app.init();
       expect(warnings).toEqual([
