@@ -1,5 +1,8 @@
-import { relayDraft, topHeaders } from './relay-message';
+import { Splitter } from '@zone-eu/mailsplit';
+import type { SplitterChunk } from '@zone-eu/mailsplit';
+import { finished } from 'node:stream/promises';
 import { SmtpReply } from '@app/common';
+import { relayDraft, topHeaders } from './relay-message';
 
 const message = (...headers: string[]) => Buffer.from([...headers, '', 'body', ''].join('\r\n'));
 
@@ -81,5 +84,47 @@ describe('relayDraft (SPEC §11)', () => {
   it('refuses an X-Leadpush-Tag longer than the API allows', async () => {
     const raw = message('From: s@example.test', `X-Leadpush-Tag: ${'t'.repeat(201)}`);
     expect(await draftOf(raw, ['a@example.test'])).toMatchObject({ responseCode: 550 });
+  });
+});
+
+describe('topHeaders', () => {
+  /** The top node's headers as mailsplit gives them reading the whole message. */
+  async function splitWhole(raw: Buffer): Promise<string[]> {
+    const splitter = new Splitter();
+    const lines: string[][] = [];
+    splitter.on('data', (chunk: SplitterChunk) => {
+      if (chunk.type === 'node' && chunk.headers) lines.push(chunk.headers.getList().map((h) => h.line));
+    });
+    splitter.end(raw);
+    await finished(splitter);
+    return lines[0] ?? [];
+  }
+
+  it('reads the header block as mailsplit reads it in the whole message, and nothing of the body', async () => {
+    const shapes = [
+      'From: a@example.test\r\nSubject: crlf\r\n\r\nX-Leadpush-Route: in the body\r\n',
+      'From: a@example.test\nSubject: lf only\n\nX-Leadpush-Route: in the body\n',
+      'From: a@example.test\r\nSubject: mixed\n\r\nbody\r\n\r\nmore\r\n',
+      'From: a@example.test\r\nSubject:\r\n  folded\r\n\r\n',
+      'From: a@example.test\r\nSubject: no empty line, no body',
+      'From: a@example.test\r\nSubject: a CR alone\r\r\n\r\nbody',
+      '\r\nX-Leadpush-Route: no headers at all\r\n',
+      '\nFrom: after an empty first line\n',
+      '',
+    ];
+    for (const shape of shapes) {
+      const raw = Buffer.from(shape);
+      const headers = await topHeaders(raw);
+      expect(headers.getList().map((h) => h.line)).toEqual(await splitWhole(raw));
+      expect(headers.getFirst('x-leadpush-route')).toBe('');
+    }
+  });
+
+  it("refuses a header block over mailsplit's limit, as reading the whole message does", async () => {
+    const raw = Buffer.from(
+      `From: a@example.test\r\n${`X-Long: ${'x'.repeat(998)}\r\n`.repeat(1100)}\r\nbody`,
+    );
+    await expect(splitWhole(raw)).rejects.toThrow(/header size/i);
+    await expect(topHeaders(raw)).rejects.toThrow(/header size/i);
   });
 });

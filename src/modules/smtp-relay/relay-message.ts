@@ -2,7 +2,7 @@ import { Headers, Splitter } from '@zone-eu/mailsplit';
 import type { SplitterChunk } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser';
-import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { isStorableString, isValidEmail, normalizeEmail, SmtpReply } from '@app/common';
 import { headerAddress } from '../delivery/raw-composer';
 import type { SendDraft } from '../emails/send-command';
@@ -17,17 +17,36 @@ const toWellFormed = (value: string) =>
     .replace(/\0/g, '')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-/** The top-level header block of a message, as mailsplit parses it. */
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The bytes of a message up to the end of its header block: its first empty
+ * line (LF or CRLF, the line mailsplit ends a header block with) included,
+ * or all of it when it has none.
+ */
+function headerBlock(raw: Buffer): Buffer {
+  for (let start = 0; ;) {
+    const end = raw.indexOf(LF, start) + 1;
+    if (end === 0) return raw;
+    if (end - start === 1 || (end - start === 2 && raw[start] === CR)) return raw.subarray(0, end);
+    start = end;
+  }
+}
+
+/**
+ * The top-level header block of a message, as mailsplit parses it (with its
+ * limits). Only the block goes through the splitter: the body is not read.
+ */
 export async function topHeaders(raw: Buffer): Promise<Headers> {
   const splitter = new Splitter();
-  Readable.from([raw]).pipe(splitter);
-  for await (const chunk of splitter as AsyncIterable<SplitterChunk>) {
-    if (chunk.type === 'node' && chunk.headers) {
-      splitter.destroy();
-      return chunk.headers;
-    }
-  }
-  return new Headers(false);
+  let headers: Headers | null = null;
+  splitter.on('data', (chunk: SplitterChunk) => {
+    if (chunk.type === 'node' && chunk.headers) headers ??= chunk.headers;
+  });
+  splitter.end(headerBlock(raw));
+  await finished(splitter);
+  return headers ?? new Headers(false);
 }
 
 /**
