@@ -162,6 +162,10 @@ describe('SMTP relay (SPEC §11)', () => {
       code: 550,
       text: expect.stringMatching(/^5\.7\.1 .*X-Leadpush-Route/),
     });
+    const longHeader = `X-Long: ${'x'.repeat(998)}`;
+    expect(
+      await transaction([`From: ${sender.email}`, ...Array.from({ length: 1100 }, () => longHeader)]),
+    ).toMatchObject({ code: 552, text: expect.stringMatching(/^5\.3\.4 The header block exceeds/) });
 
     expect((await c4.command(`MAIL FROM:<${sender.email}>`)).code).toBe(250);
     expect((await c4.command('RCPT TO:<x@example.test>')).code).toBe(250);

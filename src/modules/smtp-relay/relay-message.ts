@@ -34,18 +34,28 @@ function headerBlock(raw: Buffer): Buffer {
   }
 }
 
+/** The largest header block the relay reads (mailsplit's default limit, which delivery's splitter keeps). */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
 /**
- * The top-level header block of a message, as mailsplit parses it (with its
- * limits). Only the block goes through the splitter: the body is not read.
+ * The top-level header block of a message, as mailsplit parses it, or the
+ * refusal of a block over MAX_HEADER_BYTES. Only the block goes through the
+ * splitter: the body is not read.
  */
-export async function topHeaders(raw: Buffer): Promise<Headers> {
-  const splitter = new Splitter();
+export async function topHeaders(raw: Buffer): Promise<Headers | SmtpReply> {
+  const splitter = new Splitter({ maxHeadSize: MAX_HEADER_BYTES });
   let headers: Headers | null = null;
   splitter.on('data', (chunk: SplitterChunk) => {
     if (chunk.type === 'node' && chunk.headers) headers ??= chunk.headers;
   });
   splitter.end(headerBlock(raw));
-  await finished(splitter);
+  try {
+    await finished(splitter);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EMAXLEN')
+      return RELAY_REPLIES.headersTooBig(MAX_HEADER_BYTES);
+    throw error;
+  }
   return headers ?? new Headers(false);
 }
 

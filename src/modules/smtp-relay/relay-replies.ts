@@ -15,6 +15,8 @@ export const RELAY_REPLIES = {
     new SmtpReply(452, '4.5.3', `Too many recipients: at most ${max} unique recipients per message`),
   tooBig: (maxBytes: number) =>
     new SmtpReply(552, '5.3.4', `Message exceeds the maximum size of ${maxBytes} bytes`),
+  headersTooBig: (maxBytes: number) =>
+    new SmtpReply(552, '5.3.4', `The header block exceeds the maximum size of ${maxBytes} bytes`),
   reservedHeader: (name: string) =>
     new SmtpReply(550, '5.7.1', `Header ${name} is reserved: only X-Leadpush-Tag may be given`),
   badTag: (max: number) =>

@@ -185,7 +185,9 @@ export class SmtpRelayServer implements OnApplicationBootstrap, BeforeApplicatio
   private async store(raw: Buffer, session: SMTPServerSession): Promise<string> {
     const { auth } = session.user as RelayUser;
     const envelope = session.envelope.rcptTo.map((r) => r.address);
-    const draft = relayDraft(raw, await topHeaders(raw), envelope);
+    const headers = await topHeaders(raw);
+    if (headers instanceof SmtpReply) throw headers;
+    const draft = relayDraft(raw, headers, envelope);
     if (draft instanceof SmtpReply) throw draft;
     const { results } = await this.emails.accept(auth.workspaceId, [
       { ...draft, workspaceId: auth.workspaceId, source: 'smtp', test: auth.mode === 'test' },
