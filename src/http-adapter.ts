@@ -20,11 +20,11 @@ function adopt(prototype: object, expressOwn: object, app: express.Express): voi
 /**
  * Nest's Express adapter, with one change: Node creates each request and
  * response as an instance of a class whose prototype is the Express app's,
- * so Express's `Object.setPrototypeOf` on them finds nothing to change. A
- * prototype set on a live object cost about a quarter of the API's CPU per
- * request, and it made V8 keep what the request allocated through two
- * scavenges, about 16 kB a request that only a mark-compact freed
- * (bench/README.md, tenth round).
+ * so Express's `Object.setPrototypeOf` on them finds nothing to change.
+ * Setting the prototypes of live objects made V8 keep what each request
+ * allocated through two scavenges, about 16 kB a request that only a
+ * mark-compact freed. Without it, the API spends about 40 % less CPU per
+ * request (bench/README.md, tenth round).
  */
 export class HttpAdapter extends ExpressAdapter {
   constructor() {
